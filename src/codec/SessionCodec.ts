@@ -1,0 +1,171 @@
+// Converts SessionData to and from JSON text and JSON-safe objects. Decoding trusts nothing: it accepts
+// our camelCase records and the Python service's snake_case ones, and names the first bad field.
+import { SessionDecodeError } from '../errors/errors.js';
+import { cloneJsonObject, findNonJson, isPlainObject, type JsonObject, type JsonValue } from './json.js';
+import { type SessionData, sessionDataSchema } from './SessionData.js';
+
+/** SessionData with ISO-8601 date strings: what `toPlain` returns and `JSON.stringify` writes. */
+export interface PlainSessionData {
+  sessionId: string;
+  userId: string | null;
+  threadId: string | null;
+  messageCount: number;
+  escalated: boolean;
+  metadata: JsonObject;
+  requestId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  lastActivity: string;
+  expiresAt: string | null;
+  version: number;
+}
+
+// camelCase field → the Python service's snake_case name.
+const SNAKE_NAMES: Record<keyof SessionData, string> = {
+  sessionId: 'session_id',
+  userId: 'user_id',
+  threadId: 'thread_id',
+  messageCount: 'message_count',
+  escalated: 'escalated',
+  metadata: 'metadata',
+  requestId: 'request_id',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  lastActivity: 'last_activity',
+  expiresAt: 'expires_at',
+  version: 'version',
+};
+
+// ISO-8601 date-time; the zone is optional because the Python service writes naive UTC timestamps.
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+function decodeDate(value: unknown, field: string, nullable: boolean): Date | null {
+  if (value === null && nullable) return null;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw decodeError(field, 'is an invalid Date');
+    return new Date(value.getTime());
+  }
+  if (typeof value !== 'string') throw decodeError(field, `must be an ISO-8601 string, got ${kind(value)}`);
+  const match = ISO_DATE_TIME.exec(value);
+  if (!match) throw decodeError(field, `is not an ISO-8601 date-time: ${JSON.stringify(value.slice(0, 40))}`);
+  // Naive timestamps are UTC (the Python service used datetime.utcnow()); never local time.
+  const text = match[1] ? value : `${value.replace(' ', 'T')}Z`;
+  const time = Date.parse(text);
+  if (Number.isNaN(time))
+    throw decodeError(field, `is not a valid date: ${JSON.stringify(value.slice(0, 40))}`);
+  return new Date(time);
+}
+
+function kind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+function decodeError(field: string, problem: string, cause?: unknown): SessionDecodeError {
+  return new SessionDecodeError(`Cannot decode session: field "${field}" ${problem}`, { field, cause });
+}
+
+/** Reads `field` from a camelCase or snake_case record; `undefined` when neither is present. */
+function read(record: Record<string, unknown>, field: keyof SessionData, snake: boolean): unknown {
+  return record[snake ? SNAKE_NAMES[field] : field];
+}
+
+function hasOwn(record: Record<string, unknown>, key: string): boolean {
+  return Object.hasOwn(record, key);
+}
+
+function fromRecord(value: unknown): SessionData {
+  if (!isPlainObject(value)) throw decodeError('(root)', `must be an object, got ${kind(value)}`);
+  const snake = !hasOwn(value, 'sessionId') && hasOwn(value, 'session_id');
+  const field = (name: keyof SessionData) => (snake ? SNAKE_NAMES[name] : name);
+  const required = (name: keyof SessionData): unknown => {
+    const v = read(value, name, snake);
+    if (v === undefined) throw decodeError(field(name), 'is missing');
+    return v;
+  };
+  const optional = (name: keyof SessionData, fallback: unknown): unknown => {
+    const v = read(value, name, snake);
+    return v === undefined ? fallback : v;
+  };
+
+  const metadataValue = required('metadata');
+  if (!isPlainObject(metadataValue))
+    throw decodeError(field('metadata'), `must be an object, got ${kind(metadataValue)}`);
+  const bad = findNonJson(metadataValue, field('metadata'));
+  if (bad) throw decodeError(bad.path, `holds ${bad.problem}`);
+
+  const candidate = {
+    sessionId: required('sessionId'),
+    userId: optional('userId', null),
+    threadId: optional('threadId', null),
+    messageCount: required('messageCount'),
+    escalated: required('escalated'),
+    metadata: cloneJsonObject(metadataValue as JsonObject),
+    requestId: optional('requestId', null),
+    createdAt: decodeDate(required('createdAt'), field('createdAt'), false),
+    updatedAt: decodeDate(required('updatedAt'), field('updatedAt'), false),
+    lastActivity: decodeDate(required('lastActivity'), field('lastActivity'), false),
+    expiresAt: decodeDate(optional('expiresAt', null), field('expiresAt'), true),
+    version: optional('version', 0),
+  };
+  const parsed = sessionDataSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? '(root)') as keyof SessionData;
+    throw decodeError(
+      SNAKE_NAMES[name] && snake ? SNAKE_NAMES[name] : name,
+      issue?.message ?? 'is invalid',
+      parsed.error,
+    );
+  }
+  return parsed.data as SessionData;
+}
+
+/** Encodes and decodes SessionData. All methods are pure; none of them mutates its argument. */
+export const SessionCodec = {
+  /** A JSON-safe copy with ISO-8601 dates. */
+  toPlain(data: SessionData): PlainSessionData {
+    return {
+      sessionId: data.sessionId,
+      userId: data.userId,
+      threadId: data.threadId,
+      messageCount: data.messageCount,
+      escalated: data.escalated,
+      metadata: cloneJsonObject(data.metadata),
+      requestId: data.requestId,
+      createdAt: data.createdAt.toISOString(),
+      updatedAt: data.updatedAt.toISOString(),
+      lastActivity: data.lastActivity.toISOString(),
+      expiresAt: data.expiresAt ? data.expiresAt.toISOString() : null,
+      version: data.version,
+    };
+  },
+
+  /** Compact JSON text. */
+  toJSON(data: SessionData): string {
+    return JSON.stringify(SessionCodec.toPlain(data));
+  },
+
+  /**
+   * Decodes a camelCase record (ours) or a snake_case one (the Python service's), with ISO-8601 strings or
+   * `Date`s. Throws SessionDecodeError naming the first bad field.
+   */
+  fromPlain(value: unknown): SessionData {
+    return fromRecord(value);
+  },
+
+  /** Parses JSON text and decodes it like `fromPlain`. */
+  fromJSON(text: string): SessionData {
+    if (typeof text !== 'string') throw decodeError('(root)', `must be JSON text, got ${kind(text)}`);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw decodeError('(root)', 'is not valid JSON', error);
+    }
+    return fromRecord(value);
+  },
+} as const;
+
+export type { JsonValue };

@@ -1,0 +1,126 @@
+// JSON values: the one shape metadata may take. Validation names the offending path; cloning knows the
+// shape, so it is several times cheaper than structuredClone and never lets `__proto__` reach a prototype.
+
+/** A value that survives `JSON.stringify` → `JSON.parse` unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Free-form session metadata: a plain object of JSON values. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Deepest nesting accepted in metadata; deeper values are refused rather than risk a stack overflow. */
+export const MAX_JSON_DEPTH = 64;
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'bigint') return 'a BigInt';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  if (value instanceof Date) return 'a Date (store an ISO string instead)';
+  if (typeof value === 'object' && value !== null) {
+    const name = Object.getPrototypeOf(value)?.constructor?.name;
+    return name ? `an instance of ${name}` : 'a non-plain object';
+  }
+  return typeof value;
+}
+
+function childPath(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * Returns a description of the first thing in `value` that is not JSON, with its path, or `undefined`
+ * when the whole value is JSON. `path` names the root, e.g. `metadata.cart`.
+ */
+export function findNonJson(value: unknown, path: string): { path: string; problem: string } | undefined {
+  const ancestors = new Set<object>();
+  const visit = (
+    current: unknown,
+    at: string,
+    depth: number,
+  ): { path: string; problem: string } | undefined => {
+    switch (typeof current) {
+      case 'string':
+      case 'boolean':
+        return undefined;
+      case 'number':
+        return Number.isFinite(current)
+          ? undefined
+          : { path: at, problem: `${current} is not a JSON number` };
+      case 'object': {
+        if (current === null) return undefined;
+        if (depth >= MAX_JSON_DEPTH)
+          return { path: at, problem: `nesting deeper than ${MAX_JSON_DEPTH} levels` };
+        if (ancestors.has(current)) return { path: at, problem: 'a circular reference' };
+        if (Array.isArray(current)) {
+          ancestors.add(current);
+          for (let i = 0; i < current.length; i++) {
+            if (!(i in current)) return { path: childPath(at, i), problem: 'a hole in a sparse array' };
+            const found = visit(current[i], childPath(at, i), depth + 1);
+            if (found) return found;
+          }
+          ancestors.delete(current);
+          return undefined;
+        }
+        const proto = Object.getPrototypeOf(current);
+        if (proto !== Object.prototype && proto !== null) {
+          return { path: at, problem: `${describe(current)}, not a plain object` };
+        }
+        if (Object.getOwnPropertySymbols(current).length > 0) {
+          return { path: at, problem: 'an object with symbol keys' };
+        }
+        ancestors.add(current);
+        for (const key of Object.keys(current)) {
+          const found = visit((current as Record<string, unknown>)[key], childPath(at, key), depth + 1);
+          if (found) return found;
+        }
+        ancestors.delete(current);
+        return undefined;
+      }
+      default:
+        return { path: at, problem: `${describe(current)} is not JSON` };
+    }
+  };
+  return visit(value, path, 0);
+}
+
+/** True for a plain object (not an array, not null, prototype Object.prototype or null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Sets `target[key] = value` as an own data property, even for `__proto__`. */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+/** Deep copy of a value already known to be JSON. */
+export function cloneJson<T extends JsonValue>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = cloneJson(value[i] as JsonValue);
+    return out as T;
+  }
+  return cloneJsonObject(value as JsonObject) as T;
+}
+
+/** Deep copy of a plain object of JSON values. */
+export function cloneJsonObject(value: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item = value[key] as JsonValue;
+    const copy = typeof item === 'object' && item !== null ? cloneJson(item) : item;
+    if (key === '__proto__') setOwn(out, key, copy);
+    else out[key] = copy;
+  }
+  return out;
+}

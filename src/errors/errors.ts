@@ -1,0 +1,104 @@
+// The error classes every store throws. Each carries a stable `code` and a guard that recognises it
+// by that code, so the guards keep working when two copies of the package end up in one process.
+
+/** Stable codes, one per error class. */
+export type SessionStoreErrorCode =
+  | 'SESSION_STORE_ERROR'
+  | 'SESSION_VALIDATION'
+  | 'SESSION_DECODE'
+  | 'SESSION_CONFLICT'
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_CLOSED';
+
+const MARKER = Symbol.for('agent-session-store.error');
+
+/** Base class of every error this package throws on purpose. */
+export class SessionStoreError extends Error {
+  readonly code: SessionStoreErrorCode = 'SESSION_STORE_ERROR';
+  readonly [MARKER] = true;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input: an id, TTL, patch, delta or metadata value the contract does not allow. */
+export class SessionValidationError extends SessionStoreError {
+  override readonly code = 'SESSION_VALIDATION' as const;
+  /** The offending field or metadata path, e.g. `sessionId` or `metadata.cart[2]`. */
+  readonly field: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; field?: string }) {
+    super(message, options);
+    this.field = options?.field;
+  }
+}
+
+/** A stored record that cannot be decoded into a valid SessionData. */
+export class SessionDecodeError extends SessionStoreError {
+  override readonly code = 'SESSION_DECODE' as const;
+  /** The first field that failed, e.g. `createdAt` or `metadata`. */
+  readonly field: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; field?: string }) {
+    super(message, options);
+    this.field = options?.field;
+  }
+}
+
+/** `update` was given an `expectedVersion` that no longer matches; nothing was written. */
+export class SessionConflictError extends SessionStoreError {
+  override readonly code = 'SESSION_CONFLICT' as const;
+  readonly sessionId: string;
+  readonly expectedVersion: number;
+  readonly actualVersion: number;
+
+  constructor(sessionId: string, expectedVersion: number, actualVersion: number) {
+    super(
+      `Session version conflict: expected version ${expectedVersion} but the stored version is ${actualVersion}`,
+    );
+    this.sessionId = sessionId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+}
+
+/**
+ * The backend could not be reached or did not answer in time. The outcome of a write that fails this
+ * way is unknown: it may or may not have been applied.
+ */
+export class SessionStoreUnavailableError extends SessionStoreError {
+  override readonly code = 'STORE_UNAVAILABLE' as const;
+}
+
+/** The store was closed; it accepts no further calls. */
+export class SessionStoreClosedError extends SessionStoreError {
+  override readonly code = 'STORE_CLOSED' as const;
+
+  constructor(message = 'The session store is closed') {
+    super(message);
+  }
+}
+
+function hasCode(error: unknown, code: SessionStoreErrorCode): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as Record<symbol, unknown>)[MARKER] === true &&
+    (error as { code?: unknown }).code === code
+  );
+}
+
+export const isSessionStoreError = (error: unknown): error is SessionStoreError =>
+  typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
+export const isSessionValidationError = (error: unknown): error is SessionValidationError =>
+  hasCode(error, 'SESSION_VALIDATION');
+export const isSessionDecodeError = (error: unknown): error is SessionDecodeError =>
+  hasCode(error, 'SESSION_DECODE');
+export const isSessionConflictError = (error: unknown): error is SessionConflictError =>
+  hasCode(error, 'SESSION_CONFLICT');
+export const isSessionStoreUnavailableError = (error: unknown): error is SessionStoreUnavailableError =>
+  hasCode(error, 'STORE_UNAVAILABLE');
+export const isSessionStoreClosedError = (error: unknown): error is SessionStoreClosedError =>
+  hasCode(error, 'STORE_CLOSED');

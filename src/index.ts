@@ -1,0 +1,47 @@
+// Public API of agent-session-store.
+export type { JsonObject, JsonValue } from './codec/json.js';
+export type { PlainSessionData } from './codec/SessionCodec.js';
+export { SessionCodec } from './codec/SessionCodec.js';
+export type { SessionData, SessionInput, SessionPatch } from './codec/SessionData.js';
+export { MAX_SESSION_ID_LENGTH, sessionDataSchema } from './codec/SessionData.js';
+export type { SessionStoreErrorCode } from './errors/errors.js';
+export {
+  isSessionConflictError,
+  isSessionDecodeError,
+  isSessionStoreClosedError,
+  isSessionStoreError,
+  isSessionStoreUnavailableError,
+  isSessionValidationError,
+  SessionConflictError,
+  SessionDecodeError,
+  SessionStoreClosedError,
+  SessionStoreError,
+  SessionStoreUnavailableError,
+  SessionValidationError,
+} from './errors/errors.js';
+export type { Logger } from './logger.js';
+export { silentLogger } from './logger.js';
+export type { InMemorySessionStoreOptions } from './memory/InMemorySessionStore.js';
+export { InMemorySessionStore } from './memory/InMemorySessionStore.js';
+export {
+  applyCounter,
+  applyPatch,
+  buildSession,
+  cloneSession,
+  computeExpiry,
+  encodedSize,
+  markWritten,
+  nextCounterValue,
+} from './store/records.js';
+export type {
+  GetOptions,
+  GetOrCreateResult,
+  ListOptions,
+  ResolvedStoreOptions,
+  SessionStoreOptions,
+  SessionStoreStats,
+  TtlOptions,
+  UpdateOptions,
+} from './store/SessionStore.js';
+export { DEFAULT_MAX_SESSION_BYTES, DEFAULT_TTL_SECONDS, SessionStore } from './store/SessionStore.js';
+export type { NormalizedInput, NormalizedPatch } from './store/validation.js';

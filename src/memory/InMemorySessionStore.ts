@@ -1,0 +1,243 @@
+// A SessionStore for one process: lru-cache bounds the number of sessions, our own clock drives expiry
+// (so tests can inject it), and every method hands out copies, never the stored objects.
+import { LRUCache } from 'lru-cache';
+import type { SessionData } from '../codec/SessionData.js';
+import { SessionConflictError, SessionValidationError } from '../errors/errors.js';
+import {
+  applyCounter,
+  applyPatch,
+  buildSession,
+  cloneSession,
+  computeExpiry,
+  encodedSize,
+  nextCounterValue,
+} from '../store/records.js';
+import { type GetOrCreateResult, SessionStore, type SessionStoreOptions } from '../store/SessionStore.js';
+import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
+import { ExpiryHeap } from './ExpiryHeap.js';
+
+export interface InMemorySessionStoreOptions extends SessionStoreOptions {
+  /** Most sessions kept; past it the least recently used one is evicted. Default 10,000. */
+  maxSessions?: number;
+  /** Clock in epoch milliseconds. Default `Date.now`; inject one to test expiry without sleeping. */
+  now?: () => number;
+}
+
+interface Entry {
+  session: SessionData;
+  ttlMs: number;
+  expiresAtMs: number;
+}
+
+export class InMemorySessionStore extends SessionStore {
+  readonly storeType = 'memory';
+  readonly #cache: LRUCache<string, Entry>;
+  readonly #expiries = new ExpiryHeap<Entry>();
+  readonly #now: () => number;
+  readonly #maxSessions: number;
+  #expiredSinceCleanup = 0;
+  #evictions = 0;
+
+  constructor(options: InMemorySessionStoreOptions = {}) {
+    super(options);
+    const { maxSessions = 10_000, now = Date.now } = options;
+    if (!Number.isSafeInteger(maxSessions) || maxSessions < 1) {
+      throw new SessionValidationError('maxSessions option must be a positive integer', {
+        field: 'maxSessions',
+      });
+    }
+    if (typeof now !== 'function') {
+      throw new SessionValidationError('now option must be a function returning epoch milliseconds', {
+        field: 'now',
+      });
+    }
+    this.#maxSessions = maxSessions;
+    this.#now = now;
+    this.#cache = new LRUCache<string, Entry>({
+      max: maxSessions,
+      disposeAfter: (_entry, _key, reason) => {
+        if (reason === 'evict') this.#evictions += 1;
+      },
+    });
+  }
+
+  /** The live entry for `id`, dropping it when it has expired. `bump` marks it recently used. */
+  #live(id: string, now: number, bump: boolean): Entry | undefined {
+    const entry = bump ? this.#cache.get(id) : this.#cache.peek(id);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAtMs <= now) {
+      this.#cache.delete(id);
+      this.#expiredSinceCleanup += 1;
+      return undefined;
+    }
+    return entry;
+  }
+
+  #slide(entry: Entry, now: number): void {
+    entry.expiresAtMs = computeExpiry(
+      entry.session.createdAt.getTime(),
+      now,
+      entry.ttlMs,
+      this.options.maxLifetimeMs,
+    );
+    entry.session.expiresAt = new Date(entry.expiresAtMs);
+    this.#expiries.push(entry.expiresAtMs, entry);
+    // Stale heap nodes pile up as sessions slide; rebuild once they outnumber the live ones.
+    if (this.#expiries.size > 2 * this.#cache.size + 1024) this.#compact();
+  }
+
+  #compact(): void {
+    const nodes: [number, Entry][] = [];
+    for (const entry of this.#cache.values()) nodes.push([entry.expiresAtMs, entry]);
+    this.#expiries.rebuild(nodes);
+  }
+
+  #purge(now: number): number {
+    let removed = 0;
+    this.#expiries.popDue(now, (entry, at) => {
+      const id = entry.session.sessionId;
+      // Only the node matching the entry's current expiry counts; older nodes are leftovers of slides.
+      if (entry.expiresAtMs === at && this.#cache.peek(id) === entry) {
+        this.#cache.delete(id);
+        removed += 1;
+      }
+    });
+    this.#expiredSinceCleanup += removed;
+    return removed;
+  }
+
+  #store(id: string, session: SessionData, ttlMs: number, now: number): SessionData {
+    this.assertSize(encodedSize(session), id);
+    const entry: Entry = { session, ttlMs, expiresAtMs: 0 };
+    this.#slide(entry, now);
+    this.#cache.set(id, entry);
+    return cloneSession(session);
+  }
+
+  protected async doGet(id: string, touch: boolean): Promise<SessionData | null> {
+    const now = this.#now();
+    const entry = this.#live(id, now, touch);
+    if (entry === undefined) return null;
+    if (touch) {
+      entry.session.lastActivity = new Date(now);
+      this.#slide(entry, now);
+    }
+    return cloneSession(entry.session);
+  }
+
+  protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
+    const now = this.#now();
+    const previous = this.#live(id, now, false);
+    const ttl = ttlMs ?? previous?.ttlMs ?? this.options.defaultTtlMs;
+    return this.#store(id, buildSession(id, input, now, 0, previous?.session), ttl, now);
+  }
+
+  protected async doGetOrCreate(
+    id: string,
+    input: NormalizedInput,
+    ttlMs: number | undefined,
+  ): Promise<GetOrCreateResult> {
+    // No await before the write: the check and the insert run in one turn of the event loop.
+    const now = this.#now();
+    const existing = this.#live(id, now, true);
+    if (existing !== undefined) {
+      if (this.options.touchOnGet) {
+        existing.session.lastActivity = new Date(now);
+        this.#slide(existing, now);
+      }
+      return { session: cloneSession(existing.session), created: false };
+    }
+    const session = buildSession(id, input, now, 0);
+    return { session: this.#store(id, session, ttlMs ?? this.options.defaultTtlMs, now), created: true };
+  }
+
+  protected async doUpdate(
+    id: string,
+    patch: NormalizedPatch,
+    expectedVersion: number | undefined,
+  ): Promise<SessionData | null> {
+    const now = this.#now();
+    const entry = this.#live(id, now, true);
+    if (entry === undefined) return null;
+    if (expectedVersion !== undefined && expectedVersion !== entry.session.version) {
+      throw new SessionConflictError(id, expectedVersion, entry.session.version);
+    }
+    // Patch a copy, so that a patch over the size limit leaves the stored session as it was.
+    const next = cloneSession(entry.session);
+    applyPatch(next, patch, now);
+    this.assertSize(encodedSize(next), id);
+    entry.session = next;
+    this.#slide(entry, now);
+    return cloneSession(next);
+  }
+
+  protected async doIncrementCounter(id: string, field: string, delta: number): Promise<number | null> {
+    const now = this.#now();
+    const entry = this.#live(id, now, true);
+    if (entry === undefined) return null;
+    const value = nextCounterValue(entry.session, field, delta);
+    applyCounter(entry.session, field, value, now);
+    this.#slide(entry, now);
+    return value;
+  }
+
+  protected async doTouch(id: string, ttlMs: number | undefined): Promise<boolean> {
+    const now = this.#now();
+    const entry = this.#live(id, now, true);
+    if (entry === undefined) return false;
+    if (ttlMs !== undefined) entry.ttlMs = ttlMs;
+    entry.session.lastActivity = new Date(now);
+    this.#slide(entry, now);
+    return true;
+  }
+
+  protected async doDelete(id: string): Promise<boolean> {
+    const live = this.#live(id, this.#now(), false) !== undefined;
+    return live && this.#cache.delete(id);
+  }
+
+  protected async doExists(id: string): Promise<boolean> {
+    return this.#live(id, this.#now(), false) !== undefined;
+  }
+
+  protected async doListActive(limit: number, offset: number): Promise<string[]> {
+    this.#purge(this.#now());
+    const ids: string[] = [];
+    let skipped = 0;
+    // Least recently used first: reads without touch do not reorder it.
+    for (const id of this.#cache.rkeys()) {
+      if (skipped < offset) {
+        skipped += 1;
+        continue;
+      }
+      ids.push(id);
+      if (ids.length >= limit) break;
+    }
+    return ids;
+  }
+
+  protected async doCountActive(): Promise<number> {
+    this.#purge(this.#now());
+    return this.#cache.size;
+  }
+
+  protected async doCleanupExpired(): Promise<number> {
+    this.#purge(this.#now());
+    const removed = this.#expiredSinceCleanup;
+    this.#expiredSinceCleanup = 0;
+    return removed;
+  }
+
+  protected async doStats(): Promise<Record<string, unknown>> {
+    return { maxSessions: this.#maxSessions, evictions: this.#evictions };
+  }
+
+  protected async doPing(): Promise<boolean> {
+    return true;
+  }
+
+  protected async doClose(): Promise<void> {
+    this.#cache.clear();
+    this.#expiries.rebuild([]);
+  }
+}

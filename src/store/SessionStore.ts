@@ -1,0 +1,277 @@
+// The abstract class every backend extends. The public methods validate their input, refuse calls after
+// close() and then call one protected hook; a backend implements the hooks (storage only) and inherits
+// every check, so all backends reject the same inputs with the same errors.
+import { randomUUID } from 'node:crypto';
+import type { SessionData, SessionInput, SessionPatch } from '../codec/SessionData.js';
+import { SessionStoreClosedError, SessionValidationError } from '../errors/errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import {
+  type NormalizedInput,
+  type NormalizedPatch,
+  validateCounterField,
+  validateInput,
+  validateListOptions,
+  validateOptionsObject,
+  validatePatch,
+  validateSafeInteger,
+  validateSessionId,
+  validateTtl,
+} from './validation.js';
+
+/** Options every built-in store accepts. */
+export interface SessionStoreOptions {
+  /** TTL for sessions written without `ttlSeconds`, in seconds; fractions allowed. Default 1800. */
+  defaultTtlSeconds?: number;
+  /** Absolute cap on a session's life, in seconds from `createdAt`; no touch extends past it. Default: none. */
+  maxLifetimeSeconds?: number;
+  /** Whether `get` slides the TTL when the call does not say. Default true. */
+  touchOnGet?: boolean;
+  /** Largest encoded session (UTF-8 JSON bytes); larger writes throw SessionValidationError. Default 1 MiB. */
+  maxSessionBytes?: number;
+  /** Where the store logs. Default: silent. */
+  logger?: Logger;
+}
+
+export interface GetOptions {
+  /** Slide the TTL and set `lastActivity`, atomically with the read. Default: the store's `touchOnGet`. */
+  touch?: boolean;
+}
+
+export interface TtlOptions {
+  /** TTL in seconds for this write; the session remembers it for later slides. Default: the session's own TTL, else the store's default. */
+  ttlSeconds?: number;
+}
+
+export interface UpdateOptions {
+  /** Write only when the stored version equals this; otherwise throw SessionConflictError. */
+  expectedVersion?: number;
+}
+
+export interface ListOptions {
+  /** Most ids to return. Default 100. */
+  limit?: number;
+  /** Ids to skip. Default 0. */
+  offset?: number;
+}
+
+export interface GetOrCreateResult {
+  session: SessionData;
+  /** True for exactly one of any number of concurrent callers: the one whose call created the session. */
+  created: boolean;
+}
+
+/** `getStats()` result: the common figures plus whatever the backend adds. */
+export interface SessionStoreStats {
+  storeType: string;
+  activeSessions: number;
+  [key: string]: unknown;
+}
+
+/** The resolved common options, as backends read them. */
+export interface ResolvedStoreOptions {
+  defaultTtlMs: number;
+  maxLifetimeMs: number | undefined;
+  touchOnGet: boolean;
+  maxSessionBytes: number;
+}
+
+export const DEFAULT_TTL_SECONDS = 1800;
+export const DEFAULT_MAX_SESSION_BYTES = 1024 * 1024;
+
+export abstract class SessionStore implements AsyncDisposable {
+  /** Short backend name reported by `getStats()`, e.g. `memory` or `redis`. */
+  abstract readonly storeType: string;
+
+  protected readonly options: ResolvedStoreOptions;
+  protected readonly logger: Logger;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: SessionStoreOptions = {}) {
+    const o = validateOptionsObject(options, 'options') as SessionStoreOptions;
+    const { defaultTtlSeconds = DEFAULT_TTL_SECONDS, maxLifetimeSeconds, touchOnGet = true } = o;
+    const { maxSessionBytes = DEFAULT_MAX_SESSION_BYTES, logger = silentLogger } = o;
+    if (typeof touchOnGet !== 'boolean') {
+      throw new SessionValidationError('touchOnGet option must be a boolean', { field: 'touchOnGet' });
+    }
+    this.options = {
+      defaultTtlMs: validateTtl(defaultTtlSeconds, 'defaultTtlSeconds') as number,
+      maxLifetimeMs: validateTtl(maxLifetimeSeconds, 'maxLifetimeSeconds'),
+      touchOnGet,
+      maxSessionBytes: validateSafeInteger(maxSessionBytes, 'maxSessionBytes', 1),
+    };
+    this.logger = logger;
+  }
+
+  /** The session, or null when it is absent or expired. */
+  async get(sessionId: string, options?: GetOptions): Promise<SessionData | null> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    const touch = validateOptionsObject(options, 'options').touch ?? this.options.touchOnGet;
+    if (typeof touch !== 'boolean')
+      throw new SessionValidationError('touch must be a boolean', { field: 'touch' });
+    return this.doGet(id, touch);
+  }
+
+  /** Creates or replaces the session; keeps an existing `createdAt`. Returns what was stored. */
+  async set(sessionId: string, data: SessionInput = {}, options?: TtlOptions): Promise<SessionData> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    const input = validateInput(id, data, 'data');
+    const ttlMs = validateTtl(validateOptionsObject(options, 'options').ttlSeconds);
+    return this.doSet(id, input, ttlMs);
+  }
+
+  /** Returns the session, creating it when absent; atomic across callers and instances. */
+  async getOrCreate(
+    sessionId: string,
+    init: SessionInput = {},
+    options?: TtlOptions,
+  ): Promise<GetOrCreateResult> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    const input = validateInput(id, init, 'init');
+    if (init?.threadId === undefined) input.threadId = randomUUID();
+    const ttlMs = validateTtl(validateOptionsObject(options, 'options').ttlSeconds);
+    return this.doGetOrCreate(id, input, ttlMs);
+  }
+
+  /** Atomic partial update; null when the session is absent. */
+  async update(sessionId: string, patch: SessionPatch, options?: UpdateOptions): Promise<SessionData | null> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    const normalized = validatePatch(patch);
+    const { expectedVersion } = validateOptionsObject(options, 'options');
+    const expected =
+      expectedVersion === undefined ? undefined : validateSafeInteger(expectedVersion, 'expectedVersion', 0);
+    return this.doUpdate(id, normalized, expected);
+  }
+
+  /**
+   * Adds `delta` (a safe integer) to `messageCount` or to a metadata key (absent counts as 0) and returns
+   * the new value; null when the session is absent.
+   */
+  async incrementCounter(sessionId: string, field: string, delta = 1): Promise<number | null> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    return this.doIncrementCounter(id, validateCounterField(field), validateSafeInteger(delta, 'delta'));
+  }
+
+  /** Slides the TTL without changing data; false when the session is absent. */
+  async touch(sessionId: string, options?: TtlOptions): Promise<boolean> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    return this.doTouch(id, validateTtl(validateOptionsObject(options, 'options').ttlSeconds));
+  }
+
+  /** True when something was deleted. */
+  async delete(sessionId: string): Promise<boolean> {
+    this.assertOpen();
+    return this.doDelete(validateSessionId(sessionId));
+  }
+
+  async exists(sessionId: string): Promise<boolean> {
+    this.assertOpen();
+    return this.doExists(validateSessionId(sessionId));
+  }
+
+  /** Ids of unexpired sessions, paginated; the order is stable while nothing changes. */
+  async listActive(options?: ListOptions): Promise<string[]> {
+    this.assertOpen();
+    const { limit, offset } = validateListOptions(options);
+    return limit === 0 ? [] : this.doListActive(limit, offset);
+  }
+
+  /** Unexpired sessions; never scans the keyspace. */
+  async countActive(): Promise<number> {
+    this.assertOpen();
+    return this.doCountActive();
+  }
+
+  /** Removes what expired (index entries included); returns how many sessions it removed. */
+  async cleanupExpired(): Promise<number> {
+    this.assertOpen();
+    return this.doCleanupExpired();
+  }
+
+  async getStats(): Promise<SessionStoreStats> {
+    this.assertOpen();
+    const [activeSessions, extra] = await Promise.all([this.doCountActive(), this.doStats()]);
+    return { storeType: this.storeType, activeSessions, ...extra };
+  }
+
+  /** Health check; never throws. False after close(). */
+  async ping(): Promise<boolean> {
+    if (this.#closed) return false;
+    try {
+      return await this.doPing();
+    } catch (error) {
+      this.logger.debug('session store ping failed', { error });
+      return false;
+    }
+  }
+
+  /** Releases what the store owns. Idempotent; later calls reject with SessionStoreClosedError. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#closing ??= this.doClose();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  protected assertOpen(): void {
+    if (this.#closed) throw new SessionStoreClosedError();
+  }
+
+  /** Throws SessionValidationError when `bytes` exceeds `maxSessionBytes`. */
+  protected assertSize(bytes: number, sessionId: string): void {
+    if (bytes > this.options.maxSessionBytes) {
+      throw new SessionValidationError(
+        `Session ${JSON.stringify(sessionId.slice(0, 64))} would be ${bytes} bytes encoded, over the ` +
+          `maxSessionBytes limit of ${this.options.maxSessionBytes}; nothing was stored`,
+        { field: 'maxSessionBytes' },
+      );
+    }
+  }
+
+  // ---- Storage hooks: a backend implements these and nothing else. Inputs are already validated. ----
+
+  /** `touch` true: slide the TTL and set lastActivity atomically with the read. */
+  protected abstract doGet(id: string, touch: boolean): Promise<SessionData | null>;
+  /** `ttlMs` undefined: the session's remembered TTL when it exists, else the default. */
+  protected abstract doSet(
+    id: string,
+    input: NormalizedInput,
+    ttlMs: number | undefined,
+  ): Promise<SessionData>;
+  /** Must be atomic: exactly one concurrent caller gets `created: true`. An existing session is touched. */
+  protected abstract doGetOrCreate(
+    id: string,
+    input: NormalizedInput,
+    ttlMs: number | undefined,
+  ): Promise<GetOrCreateResult>;
+  protected abstract doUpdate(
+    id: string,
+    patch: NormalizedPatch,
+    expectedVersion: number | undefined,
+  ): Promise<SessionData | null>;
+  protected abstract doIncrementCounter(id: string, field: string, delta: number): Promise<number | null>;
+  protected abstract doTouch(id: string, ttlMs: number | undefined): Promise<boolean>;
+  protected abstract doDelete(id: string): Promise<boolean>;
+  protected abstract doExists(id: string): Promise<boolean>;
+  protected abstract doListActive(limit: number, offset: number): Promise<string[]>;
+  protected abstract doCountActive(): Promise<number>;
+  protected abstract doCleanupExpired(): Promise<number>;
+  /** Backend figures merged into getStats(); `storeType` and `activeSessions` are added by the base. */
+  protected abstract doStats(): Promise<Record<string, unknown>>;
+  protected abstract doPing(): Promise<boolean>;
+  protected abstract doClose(): Promise<void>;
+}

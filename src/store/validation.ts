@@ -1,0 +1,214 @@
+// Input checks shared by every store. Each throws SessionValidationError naming the field at fault and
+// returns the value in the normalised form the backends receive.
+import { findNonJson, isPlainObject, type JsonObject, type JsonValue } from '../codec/json.js';
+import {
+  MAX_SESSION_ID_LENGTH,
+  PATCH_KEYS,
+  type SessionInput,
+  type SessionPatch,
+} from '../codec/SessionData.js';
+import { SessionValidationError } from '../errors/errors.js';
+
+// C0 controls, DEL and C1 controls.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Longest TTL accepted: about 68 years, so that milliseconds stay well inside a safe integer. */
+export const MAX_TTL_SECONDS = 2 ** 31;
+
+function fail(field: string, message: string): never {
+  throw new SessionValidationError(`Invalid ${field}: ${message}`, { field });
+}
+
+function kind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return 'a Date';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value).slice(0, 40)}`;
+}
+
+export function validateSessionId(id: unknown): string {
+  if (typeof id !== 'string') fail('sessionId', `expected a string, got ${kind(id)}`);
+  if (id.length === 0) fail('sessionId', 'must not be empty');
+  if (id.length > MAX_SESSION_ID_LENGTH) {
+    fail('sessionId', `must be at most ${MAX_SESSION_ID_LENGTH} characters, got ${id.length}`);
+  }
+  if (CONTROL_CHARACTERS.test(id)) fail('sessionId', 'must not contain control characters');
+  return id;
+}
+
+/** Seconds → whole milliseconds (at least 1). `undefined` passes through. */
+export function validateTtl(ttlSeconds: unknown, field = 'ttlSeconds'): number | undefined {
+  if (ttlSeconds === undefined) return undefined;
+  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    fail(field, `expected a positive finite number of seconds, got ${kind(ttlSeconds)}`);
+  }
+  if (ttlSeconds > MAX_TTL_SECONDS) fail(field, `must be at most ${MAX_TTL_SECONDS} seconds`);
+  return Math.max(1, Math.round(ttlSeconds * 1000));
+}
+
+export function validateSafeInteger(value: unknown, field: string, min = Number.MIN_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    fail(field, `expected a safe integer, got ${kind(value)}`);
+  }
+  if (value < min) fail(field, `must be at least ${min}, got ${value}`);
+  return value;
+}
+
+function validateNullableString(value: unknown, field: string): string | null {
+  if (value === null || typeof value === 'string') return value;
+  fail(field, `expected a string or null, got ${kind(value)}`);
+}
+
+function validateBoolean(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') fail(field, `expected a boolean, got ${kind(value)}`);
+  return value;
+}
+
+/** A JSON value at `path`; names the offending sub-path when it is not JSON. */
+export function validateJson(value: unknown, path: string): JsonValue {
+  const bad = findNonJson(value, path);
+  if (bad) throw new SessionValidationError(`Invalid ${bad.path}: ${bad.problem}`, { field: bad.path });
+  return value as JsonValue;
+}
+
+export function validateMetadata(value: unknown, field = 'metadata'): JsonObject {
+  if (!isPlainObject(value)) fail(field, `expected a plain object, got ${kind(value)}`);
+  return validateJson(value, field) as JsonObject;
+}
+
+/** The fields `set` and `getOrCreate` write, with defaults applied. */
+export interface NormalizedInput {
+  userId: string | null;
+  threadId: string | null;
+  messageCount: number;
+  escalated: boolean;
+  metadata: JsonObject;
+  requestId: string | null;
+  /** Used only when the session does not exist yet. */
+  createdAt: Date | undefined;
+}
+
+const INPUT_KEYS: ReadonlySet<string> = new Set([
+  ...PATCH_KEYS,
+  'sessionId',
+  'createdAt',
+  // Store-assigned: accepted so a returned session can be passed back to `set`, but ignored.
+  'updatedAt',
+  'lastActivity',
+  'expiresAt',
+  'version',
+]);
+
+export function validateInput(id: string, data: unknown, field: string): NormalizedInput {
+  if (data === undefined) data = {};
+  if (!isPlainObject(data)) fail(field, `expected an object, got ${kind(data)}`);
+  for (const key of Object.keys(data)) {
+    if (!INPUT_KEYS.has(key)) fail(`${field}.${key}`, 'is not a SessionData field');
+  }
+  const input = data as SessionInput & Record<string, unknown>;
+  if (input.sessionId !== undefined && input.sessionId !== id) {
+    fail(`${field}.sessionId`, `must equal the id argument (${JSON.stringify(id)})`);
+  }
+  let createdAt: Date | undefined;
+  if (input.createdAt !== undefined) {
+    if (!(input.createdAt instanceof Date) || Number.isNaN(input.createdAt.getTime())) {
+      fail(`${field}.createdAt`, `expected a valid Date, got ${kind(input.createdAt)}`);
+    }
+    createdAt = input.createdAt;
+  }
+  return {
+    userId: input.userId === undefined ? null : validateNullableString(input.userId, `${field}.userId`),
+    threadId:
+      input.threadId === undefined ? null : validateNullableString(input.threadId, `${field}.threadId`),
+    messageCount:
+      input.messageCount === undefined
+        ? 0
+        : validateSafeInteger(input.messageCount, `${field}.messageCount`, 0),
+    escalated: input.escalated === undefined ? false : validateBoolean(input.escalated, `${field}.escalated`),
+    metadata: input.metadata === undefined ? {} : validateMetadata(input.metadata, `${field}.metadata`),
+    requestId:
+      input.requestId === undefined ? null : validateNullableString(input.requestId, `${field}.requestId`),
+    createdAt,
+  };
+}
+
+/**
+ * A validated patch. `metadata` lists the keys to set; `removeKeys` the keys to delete. Top-level fields
+ * that were `undefined` are absent.
+ */
+export interface NormalizedPatch {
+  userId?: string | null;
+  threadId?: string | null;
+  messageCount?: number;
+  escalated?: boolean;
+  requestId?: string | null;
+  metadata: JsonObject;
+  removeKeys: string[];
+}
+
+export function validatePatch(patch: unknown): NormalizedPatch {
+  if (!isPlainObject(patch)) fail('patch', `expected an object, got ${kind(patch)}`);
+  const out: NormalizedPatch = { metadata: {}, removeKeys: [] };
+  for (const key of Object.keys(patch)) {
+    if (!PATCH_KEYS.has(key)) {
+      fail(`patch.${key}`, `is not an updatable field (allowed: ${[...PATCH_KEYS].join(', ')})`);
+    }
+  }
+  const p = patch as SessionPatch;
+  if (p.userId !== undefined) out.userId = validateNullableString(p.userId, 'patch.userId');
+  if (p.threadId !== undefined) out.threadId = validateNullableString(p.threadId, 'patch.threadId');
+  if (p.requestId !== undefined) out.requestId = validateNullableString(p.requestId, 'patch.requestId');
+  if (p.escalated !== undefined) out.escalated = validateBoolean(p.escalated, 'patch.escalated');
+  if (p.messageCount !== undefined)
+    out.messageCount = validateSafeInteger(p.messageCount, 'patch.messageCount', 0);
+  if (p.metadata !== undefined) {
+    if (!isPlainObject(p.metadata))
+      fail('patch.metadata', `expected a plain object, got ${kind(p.metadata)}`);
+    for (const key of Object.keys(p.metadata)) {
+      const value = p.metadata[key];
+      if (value === undefined) out.removeKeys.push(key);
+      else {
+        const path = /^[A-Za-z_$][\w$]*$/.test(key)
+          ? `patch.metadata.${key}`
+          : `patch.metadata[${JSON.stringify(key)}]`;
+        const json = validateJson(value, path);
+        if (key === '__proto__') {
+          Object.defineProperty(out.metadata, key, {
+            value: json,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        } else out.metadata[key] = json;
+      }
+    }
+  }
+  return out;
+}
+
+/** `messageCount`, or any metadata key (a string, possibly empty). */
+export function validateCounterField(field: unknown): string {
+  if (typeof field !== 'string')
+    fail('field', `expected "messageCount" or a metadata key, got ${kind(field)}`);
+  return field;
+}
+
+export function validateListOptions(options: unknown): { limit: number; offset: number } {
+  if (options === undefined) return { limit: DEFAULT_LIST_LIMIT, offset: 0 };
+  if (!isPlainObject(options)) fail('options', `expected an object, got ${kind(options)}`);
+  const { limit, offset } = options as { limit?: unknown; offset?: unknown };
+  return {
+    limit: limit === undefined ? DEFAULT_LIST_LIMIT : validateSafeInteger(limit, 'limit', 0),
+    offset: offset === undefined ? 0 : validateSafeInteger(offset, 'offset', 0),
+  };
+}
+
+/** How many ids `listActive` returns when no `limit` is given. */
+export const DEFAULT_LIST_LIMIT = 100;
+
+export function validateOptionsObject(options: unknown, field: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (!isPlainObject(options)) fail(field, `expected an object, got ${kind(options)}`);
+  return options;
+}

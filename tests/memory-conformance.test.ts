@@ -1,0 +1,13 @@
+import { describe, it } from 'vitest';
+import { InMemorySessionStore } from '../src/index.js';
+import { describeSessionStoreConformance } from '../src/testing/index.js';
+
+describeSessionStoreConformance(
+  'InMemorySessionStore',
+  ({ now, options }) => new InMemorySessionStore({ ...options, now }),
+  {
+    clock: 'manual',
+    describe,
+    it,
+  },
+);

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Redis-backed suites start their own servers; two workers match the two cores here.
+    maxWorkers: 2,
+    retry: 0,
+  },
+});
