@@ -45,3 +45,5 @@ export type {
 } from './store/SessionStore.js';
 export { DEFAULT_MAX_SESSION_BYTES, DEFAULT_TTL_SECONDS, SessionStore } from './store/SessionStore.js';
 export type { NormalizedInput, NormalizedPatch } from './store/validation.js';
+export * from './agent/index.js';
+export * from './redis/index.js';

@@ -1,0 +1,2 @@
+// CustomerSupportAgent, ToolRunner and helpers: filled in by the agent work.
+export {};

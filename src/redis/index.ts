@@ -1,0 +1,2 @@
+// RedisSessionStore and createSessionStore: filled in by the Redis work.
+export {};
