@@ -1,0 +1,182 @@
+// A backend of your own: extend SessionStore and implement the storage hooks; the base class does all
+// the input checks. This one keeps each session as encoded JSON text in a Map (as a key-value database
+// would) and passes the same conformance suite as the built-in stores. Run: npx tsx examples/custom-backend.ts
+import { pathToFileURL } from 'node:url';
+import {
+  applyCounter,
+  applyPatch,
+  buildSession,
+  computeExpiry,
+  encodedSize,
+  type GetOrCreateResult,
+  type NormalizedInput,
+  type NormalizedPatch,
+  nextCounterValue,
+  SessionCodec,
+  SessionConflictError,
+  type SessionData,
+  SessionStore,
+  type SessionStoreOptions,
+} from '../src/index.js';
+
+interface Row {
+  json: string;
+  ttlMs: number;
+  expiresAtMs: number;
+}
+
+export class MapSessionStore extends SessionStore {
+  readonly storeType = 'map';
+  readonly #rows = new Map<string, Row>();
+  readonly #now: () => number;
+
+  constructor(options: SessionStoreOptions & { now?: () => number } = {}) {
+    super(options);
+    this.#now = options.now ?? Date.now;
+  }
+
+  // Every hook below reads and writes without an `await` in between, so each is atomic in one process.
+  #live(id: string, now: number): Row | undefined {
+    const row = this.#rows.get(id);
+    return row && row.expiresAtMs > now ? row : undefined;
+  }
+
+  #write(session: SessionData, ttlMs: number, now: number): SessionData {
+    session.expiresAt = new Date(
+      computeExpiry(session.createdAt.getTime(), now, ttlMs, this.options.maxLifetimeMs),
+    );
+    this.assertSize(encodedSize(session), session.sessionId);
+    this.#rows.set(session.sessionId, {
+      json: SessionCodec.toJSON(session),
+      ttlMs,
+      expiresAtMs: session.expiresAt.getTime(),
+    });
+    return session;
+  }
+
+  #touch(row: Row, now: number, ttlMs = row.ttlMs): SessionData {
+    const session = SessionCodec.fromJSON(row.json);
+    session.lastActivity = new Date(now);
+    return this.#write(session, ttlMs, now);
+  }
+
+  protected async doGet(id: string, touch: boolean) {
+    const now = this.#now();
+    const row = this.#live(id, now);
+    if (!row) return null;
+    return touch ? this.#touch(row, now) : SessionCodec.fromJSON(row.json);
+  }
+
+  protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined) {
+    const now = this.#now();
+    const row = this.#live(id, now);
+    const previous = row ? SessionCodec.fromJSON(row.json) : undefined;
+    const session = buildSession(id, input, now, 0, previous);
+    return this.#write(session, ttlMs ?? row?.ttlMs ?? this.options.defaultTtlMs, now);
+  }
+
+  protected async doGetOrCreate(
+    id: string,
+    input: NormalizedInput,
+    ttlMs: number | undefined,
+  ): Promise<GetOrCreateResult> {
+    const now = this.#now();
+    const row = this.#live(id, now);
+    if (row) {
+      const session = this.options.touchOnGet ? this.#touch(row, now) : SessionCodec.fromJSON(row.json);
+      return { session, created: false };
+    }
+    const session = buildSession(id, input, now, 0);
+    return { session: this.#write(session, ttlMs ?? this.options.defaultTtlMs, now), created: true };
+  }
+
+  protected async doUpdate(id: string, patch: NormalizedPatch, expectedVersion: number | undefined) {
+    const now = this.#now();
+    const row = this.#live(id, now);
+    if (!row) return null;
+    const session = SessionCodec.fromJSON(row.json);
+    if (expectedVersion !== undefined && expectedVersion !== session.version) {
+      throw new SessionConflictError(id, expectedVersion, session.version);
+    }
+    applyPatch(session, patch, now);
+    return this.#write(session, row.ttlMs, now);
+  }
+
+  protected async doIncrementCounter(id: string, field: string, delta: number) {
+    const now = this.#now();
+    const row = this.#live(id, now);
+    if (!row) return null;
+    const session = SessionCodec.fromJSON(row.json);
+    const value = nextCounterValue(session, field, delta);
+    applyCounter(session, field, value, now);
+    this.#write(session, row.ttlMs, now);
+    return value;
+  }
+
+  protected async doTouch(id: string, ttlMs: number | undefined) {
+    const now = this.#now();
+    const row = this.#live(id, now);
+    if (!row) return false;
+    this.#touch(row, now, ttlMs ?? row.ttlMs);
+    return true;
+  }
+
+  protected async doDelete(id: string) {
+    return this.#live(id, this.#now()) !== undefined && this.#rows.delete(id);
+  }
+
+  protected async doExists(id: string) {
+    return this.#live(id, this.#now()) !== undefined;
+  }
+
+  // A Map has no expiry index, so these walk every row: fine for an example, not for a large store.
+  protected async doListActive(limit: number, offset: number) {
+    const now = this.#now();
+    const ids = [...this.#rows].filter(([, row]) => row.expiresAtMs > now).map(([id]) => id);
+    return ids.slice(offset, offset + limit);
+  }
+
+  protected async doCountActive() {
+    const now = this.#now();
+    let count = 0;
+    for (const row of this.#rows.values()) if (row.expiresAtMs > now) count += 1;
+    return count;
+  }
+
+  protected async doCleanupExpired() {
+    const now = this.#now();
+    let removed = 0;
+    for (const [id, row] of this.#rows) {
+      if (row.expiresAtMs <= now) {
+        this.#rows.delete(id);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  protected async doStats() {
+    return { rows: this.#rows.size };
+  }
+
+  protected async doPing() {
+    return true;
+  }
+
+  protected async doClose() {
+    this.#rows.clear();
+  }
+}
+
+// Run directly: a short demonstration. Imported (as the tests do): just the class.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const store = new MapSessionStore({ defaultTtlSeconds: 60 });
+  const { created } = await store.getOrCreate('conversation-1', { userId: 'u-1' });
+  await store.incrementCounter('conversation-1', 'messageCount', 2);
+  const session = await store.update('conversation-1', { metadata: { topic: 'refund' } });
+  console.log(
+    `created=${created} messages=${session?.messageCount} topic=${String(session?.metadata.topic)}`,
+  );
+  console.log(`stats: ${JSON.stringify(await store.getStats())}`);
+  await store.close();
+}
