@@ -170,7 +170,7 @@ const date = fc.date({
 });
 const nullableString = fc.option(fc.string(), { nil: null });
 
-export const sessionArbitrary: fc.Arbitrary<SessionData> = fc.record({
+const sessionArbitrary: fc.Arbitrary<SessionData> = fc.record({
   sessionId: fc.string({ minLength: 1, maxLength: 512 }),
   userId: nullableString,
   threadId: nullableString,
