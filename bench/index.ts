@@ -1,0 +1,31 @@
+// `npm run bench` runs every benchmark; `npm run bench -- memory` or `-- redis` runs one part.
+import { describeMachine } from './lib.js';
+import { runMemoryBench } from './memory.js';
+
+const PARTS = ['memory', 'redis'] as const;
+type Part = (typeof PARTS)[number];
+
+function selectedParts(argv: string[]): Part[] {
+  const asked = argv.filter((a) => a !== '--');
+  if (asked.length === 0) return [...PARTS];
+  for (const a of asked) {
+    if (!(PARTS as readonly string[]).includes(a)) {
+      throw new Error(`unknown benchmark part ${JSON.stringify(a)}; expected one of: ${PARTS.join(', ')}`);
+    }
+  }
+  return asked as Part[];
+}
+
+async function main(): Promise<void> {
+  const parts = selectedParts(process.argv.slice(2));
+  console.log(`agent-session-store benchmarks (${parts.join(', ')})`);
+  console.log(describeMachine());
+  const started = performance.now();
+  if (parts.includes('memory')) await runMemoryBench({ timeMs: 1000, warmupMs: 300 });
+  console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(1)} s; ${describeMachine()}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
