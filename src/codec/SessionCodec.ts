@@ -71,6 +71,9 @@ function read(record: Record<string, unknown>, field: keyof SessionData, snake: 
   return record[snake ? SNAKE_NAMES[field] : field];
 }
 
+// JSON text cannot carry -0; decode it as 0 so that a decoded session re-encodes to itself.
+const noNegativeZero = (value: unknown): unknown => (value === 0 ? 0 : value);
+
 function hasOwn(record: Record<string, unknown>, key: string): boolean {
   return Object.hasOwn(record, key);
 }
@@ -99,7 +102,7 @@ function fromRecord(value: unknown): SessionData {
     sessionId: required('sessionId'),
     userId: optional('userId', null),
     threadId: optional('threadId', null),
-    messageCount: required('messageCount'),
+    messageCount: noNegativeZero(required('messageCount')),
     escalated: required('escalated'),
     metadata: cloneJsonObject(metadataValue as JsonObject),
     requestId: optional('requestId', null),
@@ -107,7 +110,7 @@ function fromRecord(value: unknown): SessionData {
     updatedAt: decodeDate(required('updatedAt'), field('updatedAt'), false),
     lastActivity: decodeDate(required('lastActivity'), field('lastActivity'), false),
     expiresAt: decodeDate(optional('expiresAt', null), field('expiresAt'), true),
-    version: optional('version', 0),
+    version: noNegativeZero(optional('version', 0)),
   };
   const parsed = sessionDataSchema.safeParse(candidate);
   if (!parsed.success) {

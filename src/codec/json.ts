@@ -101,9 +101,12 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
   }
 }
 
-/** Deep copy of a value already known to be JSON. */
+/**
+ * Deep copy of a value already known to be JSON. `-0` becomes `0`, as it would through JSON text, so
+ * every backend hands back the same value.
+ */
 export function cloneJson<T extends JsonValue>(value: T): T {
-  if (typeof value !== 'object' || value === null) return value;
+  if (typeof value !== 'object' || value === null) return (value === 0 ? 0 : value) as T;
   if (Array.isArray(value)) {
     const out = new Array(value.length);
     for (let i = 0; i < value.length; i++) out[i] = cloneJson(value[i] as JsonValue);
@@ -118,7 +121,7 @@ export function cloneJsonObject(value: JsonObject): JsonObject {
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
     const item = value[key] as JsonValue;
-    const copy = typeof item === 'object' && item !== null ? cloneJson(item) : item;
+    const copy = typeof item === 'object' && item !== null ? cloneJson(item) : item === 0 ? 0 : item;
     if (key === '__proto__') setOwn(out, key, copy);
     else out[key] = copy;
   }

@@ -52,7 +52,7 @@ export function validateSafeInteger(value: unknown, field: string, min = Number.
     fail(field, `expected a safe integer, got ${kind(value)}`);
   }
   if (value < min) fail(field, `must be at least ${min}, got ${value}`);
-  return value;
+  return value === 0 ? 0 : value; // -0 would not survive JSON text
 }
 
 function validateNullableString(value: unknown, field: string): string | null {

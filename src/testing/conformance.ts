@@ -772,6 +772,11 @@ export function describeSessionStoreConformance(
         assert.deepEqual(created.session.metadata, EXACT_METADATA_VALUES);
         assert.deepEqual((await store.get('s3', { touch: false }))?.metadata, EXACT_METADATA_VALUES);
         assert.ok(Object.is((await store.get('s2', { touch: false }))?.metadata.zero, 0));
+        // JSON has no negative zero: every store hands back 0, as JSON text would.
+        const negativeZero = await store.set('s4', { metadata: { nz: -0, list: [-0] } });
+        assert.ok(Object.is(negativeZero.metadata.nz, 0));
+        assert.ok(Object.is((await store.get('s4', { touch: false }))?.metadata.nz, 0));
+        assert.ok(Object.is(((await store.get('s4', { touch: false }))?.metadata.list as number[])[0], 0));
       });
 
       test(
