@@ -1,0 +1,489 @@
+// Starts real Redis servers for integration and fault tests: standalone (redis-memory-server or a
+// directly spawned redis-server), Cluster and Sentinel. Readiness is polled, never slept for, and every
+// process started here is tracked so that nothing outlives the test process.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { RedisMemoryServer } from 'redis-memory-server';
+
+const REDIS_SERVER = '/usr/bin/redis-server';
+const HOST = '127.0.0.1' as const;
+
+/** Time allowed for one standalone server to answer PING, in milliseconds. */
+const STANDALONE_START_MS = 20_000;
+/** Time allowed for a graceful shutdown before SIGKILL, in milliseconds. */
+const GRACEFUL_STOP_MS = 10_000;
+/** Interval between health probes, in milliseconds. */
+const POLL_MS = 50;
+
+export interface RedisServerHandle {
+  host: '127.0.0.1';
+  port: number;
+  /** `redis://127.0.0.1:PORT` */
+  url: string;
+  /** Working directory of the server: RDB and AOF files live here. */
+  dir: string;
+  /** Graceful shutdown (SIGTERM, SIGKILL after 10 s), then removes `dir` if the helper created it.
+   * Final: `restart()` afterwards throws. Idempotent. */
+  stop(): Promise<void>;
+  /** Sends `signal` (default SIGTERM) and resolves once the process has exited. Keeps `dir`, so
+   * `restart()` can bring the same data back. A paused server is resumed so that it can exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the server again on the same port and dir (after stopping it if it still runs) and waits
+   * until it answers PING. */
+  restart(): Promise<void>;
+  /** SIGSTOP: the server keeps its sockets but answers nothing until `resume()`. */
+  pause(): void;
+  /** SIGCONT */
+  resume(): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process and temp-dir bookkeeping: whatever is still alive when the test process exits is killed.
+
+const liveProcesses = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
+
+process.on('exit', () => {
+  for (const child of liveProcesses) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // Already gone: nothing to do.
+    }
+  }
+  for (const dir of liveDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Best effort at exit; the OS temp dir is cleaned eventually anyway.
+    }
+  }
+});
+
+function track(child: ChildProcess): void {
+  liveProcesses.add(child);
+  child.once('exit', () => liveProcesses.delete(child));
+}
+
+function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `ass-${prefix}-`));
+  liveDirs.add(dir);
+  return dir;
+}
+
+function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  liveDirs.delete(dir);
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Resolves once `child` has exited; sends SIGKILL if it is still alive after `graceMs`. */
+function waitForExit(child: ChildProcess, graceMs: number): Promise<void> {
+  if (!isRunning(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+    }, graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Rejects when `promise` has not settled within `ms` milliseconds. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ports
+
+/** Ports handed out by this process, so that two callers never get the same one. */
+const reservedPorts = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: HOST, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free loopback port below 55000 whose port+10000 (the Cluster bus port) is free as well. Picked at
+ * random from 15000–22767 so that port+10000 stays below the kernel's ephemeral range (32768+), where
+ * outgoing client connections could take it, and so that parallel test workers rarely collide.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const port = 15_000 + Math.floor(Math.random() * 7_768);
+    if (reservedPorts.has(port)) continue;
+    if ((await canListen(port)) && (await canListen(port + 10_000))) {
+      reservedPorts.add(port);
+      return port;
+    }
+  }
+  throw new Error('freePort: no free loopback port pair (port, port+10000) found in 200 attempts');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Talking to servers
+
+type Reply = string | number | null | Error | Reply[];
+
+/** Parses one RESP2 reply from `buf` at `at`; undefined while the reply is still incomplete. */
+function parseReply(buf: Buffer, at: number): { value: Reply; next: number } | undefined {
+  const lineEnd = buf.indexOf('\r\n', at);
+  if (lineEnd === -1) return undefined;
+  const type = String.fromCharCode(buf[at] ?? 0);
+  const line = buf.toString('utf8', at + 1, lineEnd);
+  const afterLine = lineEnd + 2;
+  switch (type) {
+    case '+':
+      return { value: line, next: afterLine };
+    case '-':
+      return { value: new Error(line), next: afterLine };
+    case ':':
+      return { value: Number(line), next: afterLine };
+    case '$': {
+      const length = Number(line);
+      if (length < 0) return { value: null, next: afterLine };
+      if (buf.length < afterLine + length + 2) return undefined;
+      return { value: buf.toString('utf8', afterLine, afterLine + length), next: afterLine + length + 2 };
+    }
+    case '*': {
+      const count = Number(line);
+      if (count < 0) return { value: null, next: afterLine };
+      const items: Reply[] = [];
+      let next = afterLine;
+      for (let i = 0; i < count; i += 1) {
+        const item = parseReply(buf, next);
+        if (item === undefined) return undefined;
+        items.push(item.value);
+        next = item.next;
+      }
+      return { value: items, next };
+    }
+    default:
+      throw new Error(`unexpected RESP type byte ${JSON.stringify(type)}`);
+  }
+}
+
+/**
+ * Runs one command against 127.0.0.1:port on a fresh RESP2 connection and closes it; an error reply
+ * rejects. Rejects as well when no full reply arrives within `timeoutMs` (connect included), so it
+ * doubles as a health probe that a paused server fails. A raw socket rather than ioredis keeps the
+ * probe free of handshakes (HELLO, CLIENT SETINFO) and of reconnect logic.
+ */
+export function redisCommand(port: number, args: (string | number)[], timeoutMs = 1_000): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: HOST, port });
+    let received = Buffer.alloc(0);
+    const finish = (error: Error | undefined, value?: Reply) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error !== undefined) reject(error);
+      else resolve(value ?? null);
+    };
+    const timer = setTimeout(
+      () => finish(new Error(`${String(args[0])} on port ${port} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    socket.once('error', (error) => finish(error));
+    socket.once('connect', () => {
+      const parts = args.map((arg) => Buffer.from(String(arg), 'utf8'));
+      const header = `*${parts.length}\r\n`;
+      const body = parts.map((part) =>
+        Buffer.concat([Buffer.from(`$${part.length}\r\n`), part, Buffer.from('\r\n')]),
+      );
+      socket.write(Buffer.concat([Buffer.from(header), ...body]));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      try {
+        const reply = parseReply(received, 0);
+        if (reply === undefined) return;
+        if (reply.value instanceof Error) finish(reply.value);
+        else finish(undefined, reply.value);
+      } catch (error) {
+        finish(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  });
+}
+
+/** Thrown by a probe when waiting longer cannot help (the process died): `waitUntil` stops at once. */
+class NotComing extends Error {}
+
+/**
+ * Polls `probe` every 50 ms until it returns true or `timeoutMs` passes; then throws an error naming
+ * `what` and the last failure seen, so a start that never becomes ready says why.
+ */
+export async function waitUntil(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+  context?: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'probe returned false';
+  for (;;) {
+    try {
+      if (await probe()) return;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+      if (error instanceof NotComing) {
+        const extra = context?.() ?? '';
+        throw new Error(`${what} did not start: ${last}${extra ? `\n${extra}` : ''}`);
+      }
+    }
+    if (Date.now() >= deadline) {
+      const extra = context?.() ?? '';
+      throw new Error(
+        `${what} did not become ready within ${timeoutMs} ms (last: ${last})${extra ? `\n${extra}` : ''}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+async function pingOk(port: number): Promise<boolean> {
+  return (await redisCommand(port, ['PING'], 500)) === 'PONG';
+}
+
+/** Keeps the last lines a process printed, to explain a failed start. */
+function captureOutput(child: ChildProcess, lines: string[], max = 40): void {
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      lines.push(line);
+      if (lines.length > max) lines.shift();
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (1) Standalone through redis-memory-server, with the system binary
+
+/**
+ * A standalone server started by redis-memory-server on the system binary (its own download cannot
+ * work here). RDB and AOF are off unless `args` turn them on; `dir` is a fresh temp dir.
+ */
+export async function startRedis(options?: { args?: string[] }): Promise<RedisServerHandle> {
+  const dir = makeTempDir('redis');
+  const args = ['--dir', dir, ...(options?.args ?? [])];
+  let port = 0;
+  let child: ChildProcess | undefined;
+  let paused = false;
+  let stopped: Promise<void> | undefined;
+  let server: RedisMemoryServer;
+  try {
+    port = await freePort();
+    // One RedisMemoryServer for the handle's whole life: after its stop() it remembers the port and
+    // start() reuses it directly. A new instance would ask get-port, which refuses ports it handed out
+    // in the last 15 s and silently picks another one.
+    server = new RedisMemoryServer({
+      instance: { ip: HOST, port, args },
+      binary: { systemBinary: REDIS_SERVER },
+    });
+  } catch (error) {
+    removeTempDir(dir);
+    throw error;
+  }
+
+  const launch = async (): Promise<void> => {
+    await withTimeout(server.start(), STANDALONE_START_MS).catch((error: unknown) => {
+      throw new Error(`redis-memory-server did not start on port ${port}: ${String(error)}`);
+    });
+    const info = server.getInstanceInfo();
+    if (info === false || info.childProcess === undefined) {
+      throw new Error('redis-memory-server reported no running instance after start');
+    }
+    child = info.childProcess;
+    track(child);
+    paused = false;
+    if (info.port !== port) {
+      throw new Error(`redis-memory-server started on port ${info.port} instead of ${port}`);
+    }
+    await waitUntil(`redis-server on port ${port}`, STANDALONE_START_MS, () => pingOk(port));
+  };
+
+  const halt = async (signal: NodeJS.Signals): Promise<void> => {
+    const current = child;
+    if (current === undefined) return;
+    if (isRunning(current)) {
+      current.kill(signal);
+      if (paused) current.kill('SIGCONT');
+      paused = false;
+      await waitForExit(current, GRACEFUL_STOP_MS);
+    }
+    // Lets redis-memory-server end its watchdog process and remember the port for a restart. Bounded,
+    // because its stop() waits for a start() that may never have settled.
+    await withTimeout(server.stop(), GRACEFUL_STOP_MS).catch(() => {});
+    child = undefined;
+  };
+
+  try {
+    await launch();
+  } catch (error) {
+    await halt('SIGKILL');
+    removeTempDir(dir);
+    throw error;
+  }
+
+  return {
+    host: HOST,
+    port,
+    url: `redis://${HOST}:${port}`,
+    dir,
+    stop() {
+      stopped ??= (async () => {
+        await halt('SIGTERM');
+        removeTempDir(dir);
+      })();
+      return stopped;
+    },
+    kill: (signal = 'SIGTERM') => halt(signal),
+    async restart() {
+      if (stopped !== undefined)
+        throw new Error(`redis on port ${port} was stopped; restart() is not possible`);
+      await halt('SIGTERM');
+      await launch();
+    },
+    pause() {
+      if (child !== undefined && isRunning(child)) {
+        child.kill('SIGSTOP');
+        paused = true;
+      }
+    },
+    resume() {
+      if (child !== undefined && isRunning(child)) child.kill('SIGCONT');
+      paused = false;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (2) A directly spawned redis-server
+
+export interface RedisProcessOptions {
+  /** Port to listen on. Default: `freePort()`. */
+  port?: number;
+  /** Working dir; a caller-provided dir is never removed. Default: a fresh temp dir, removed on stop. */
+  dir?: string;
+  /** Extra redis-server arguments, applied after the defaults so they win (`--appendonly yes`, …). */
+  args?: string[];
+  /** Run as a Sentinel (`--sentinel`) with this config file instead of a plain server. */
+  sentinelConfig?: string;
+  /** How long to wait for PING to answer, in milliseconds. Default 20000. */
+  startTimeoutMs?: number;
+}
+
+/**
+ * A redis-server spawned directly, so that a test can SIGKILL it and restart it on the same port and
+ * dir. Listens on 127.0.0.1 only; RDB snapshots are off (`--save ''`) unless `args` contain `--save`.
+ */
+export async function startRedisProcess(options?: RedisProcessOptions): Promise<RedisServerHandle> {
+  const port = options?.port ?? (await freePort());
+  const ownsDir = options?.dir === undefined;
+  const dir = options?.dir ?? makeTempDir('redis');
+  const extra = options?.args ?? [];
+  const startTimeoutMs = options?.startTimeoutMs ?? STANDALONE_START_MS;
+  const defaults = ['--port', String(port), '--bind', HOST, '--dir', dir, '--daemonize', 'no'];
+  if (!extra.includes('--save')) defaults.push('--save', '');
+  const argv = options?.sentinelConfig === undefined ? [] : [options.sentinelConfig, '--sentinel'];
+  argv.push(...defaults, ...extra);
+
+  let child: ChildProcess | undefined;
+  let paused = false;
+  let stopped: Promise<void> | undefined;
+  const output: string[] = [];
+
+  const launch = async (): Promise<void> => {
+    const next = spawn(REDIS_SERVER, argv, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(next);
+    captureOutput(next, output);
+    child = next;
+    paused = false;
+    await waitUntil(
+      `redis-server on port ${port}`,
+      startTimeoutMs,
+      async () => {
+        if (!isRunning(next)) throw new NotComing(`process exited (${next.exitCode ?? next.signalCode})`);
+        return pingOk(port);
+      },
+      () => output.join('\n'),
+    );
+  };
+
+  const halt = async (signal: NodeJS.Signals): Promise<void> => {
+    const current = child;
+    if (current === undefined) return;
+    if (isRunning(current)) {
+      current.kill(signal);
+      if (paused) current.kill('SIGCONT');
+      paused = false;
+      await waitForExit(current, GRACEFUL_STOP_MS);
+    }
+    child = undefined;
+  };
+
+  try {
+    await launch();
+  } catch (error) {
+    await halt('SIGKILL');
+    if (ownsDir) removeTempDir(dir);
+    throw error;
+  }
+
+  return {
+    host: HOST,
+    port,
+    url: `redis://${HOST}:${port}`,
+    dir,
+    stop() {
+      stopped ??= (async () => {
+        await halt('SIGTERM');
+        if (ownsDir) removeTempDir(dir);
+      })();
+      return stopped;
+    },
+    kill: (signal = 'SIGTERM') => halt(signal),
+    async restart() {
+      if (stopped !== undefined)
+        throw new Error(`redis on port ${port} was stopped; restart() is not possible`);
+      await halt('SIGTERM');
+      output.length = 0;
+      try {
+        await launch();
+      } catch (error) {
+        await halt('SIGKILL');
+        throw error;
+      }
+    },
+    pause() {
+      if (child !== undefined && isRunning(child)) {
+        child.kill('SIGSTOP');
+        paused = true;
+      }
+    },
+    resume() {
+      if (child !== undefined && isRunning(child)) child.kill('SIGCONT');
+      paused = false;
+    },
+  };
+}
