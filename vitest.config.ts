@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
+    // Fault tests have their own command and config: npm run test:faults.
+    exclude: ['tests/faults/**', 'node_modules/**', 'dist/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Redis-backed suites start their own servers; two workers match the two cores here.
