@@ -1,0 +1,624 @@
+// SessionStore on Redis (standalone, Cluster or Sentinel) through ioredis. Every single-session method is
+// one Lua script — one command on the wire, atomic, timed by the server clock — and every call is bounded
+// by a client-side deadline, so "Redis is down" surfaces as SessionStoreUnavailableError, never as a hang
+// or as null.
+import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import type { SessionData } from '../codec/SessionData.js';
+import {
+  isSessionStoreError,
+  SessionConflictError,
+  SessionDecodeError,
+  SessionStoreUnavailableError,
+  SessionValidationError,
+} from '../errors/errors.js';
+import { buildSession, encodedSize } from '../store/records.js';
+import { type GetOrCreateResult, SessionStore, type SessionStoreOptions } from '../store/SessionStore.js';
+import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
+import { allIndexKeys, BUCKETS, bucketOf, indexKey, sessionKey } from './keys.js';
+import { decodeHash, encodeInput, entryOverhead, metaField, sessionFromInput } from './record.js';
+import {
+  CLEANUP_LUA,
+  COUNT_LUA,
+  DELETE_LUA,
+  GET_LUA,
+  GET_OR_CREATE_LUA,
+  INCREMENT_LUA,
+  LIST_LUA,
+  SET_LUA,
+  TOUCH_LUA,
+  UPDATE_LUA,
+} from './scripts.js';
+
+/** A Redis or Cluster client from ioredis. */
+export type RedisClient = Redis | Cluster;
+
+export declare namespace RedisSessionStore {
+  /** Where to connect: give exactly one of `url`, `client`, `cluster` or `sentinel`. */
+  interface Options extends SessionStoreOptions {
+    /** `redis://` or `rediss://` (TLS) URL, with user, password and database number if needed. */
+    url?: string;
+    /**
+     * An ioredis `Redis` or `Cluster` you created. It stays yours: the store defines its scripts on it
+     * under namespaced names, never changes its settings, and `close()` does not quit it.
+     */
+    client?: RedisClient;
+    /** A Redis Cluster: seed nodes and ioredis Cluster options (merged over the store's settings). */
+    cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
+    /**
+     * A Sentinel-managed primary: `sentinels` and the primary group `name`, plus any ioredis options
+     * (e.g. `password`, `sentinelPassword`, `tls`), merged over the store's settings.
+     */
+    sentinel?: RedisOptions & { sentinels: Array<{ host: string; port: number }>; name: string };
+    /** Extra ioredis options for a `url` connection (TLS, ACL user, …), merged over the store's settings. */
+    redisOptions?: RedisOptions;
+    /** Prefix of every key; must not contain `{` or `}` (the store owns the hash tags). Default `session:`. */
+    keyPrefix?: string;
+    /**
+     * Upper bound on one call, in milliseconds, waiting for a connection included; past it the call
+     * rejects with SessionStoreUnavailableError. Applies to clients you pass in too. Default 2000.
+     */
+    commandTimeoutMs?: number;
+    /** Time allowed to open one TCP/TLS connection, in milliseconds (connections the store creates). Default 2000. */
+    connectTimeoutMs?: number;
+    /** Longest wait between reconnect attempts, in milliseconds (connections the store creates). Default 1000. */
+    maxReconnectDelayMs?: number;
+  }
+}
+
+type Mode = 'standalone' | 'cluster' | 'sentinel';
+type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
+const DEFAULT_MAX_RECONNECT_DELAY_MS = 1000;
+const CLOSE_TIMEOUT_MS = 1000;
+
+// Script names on the client. Namespaced and versioned: they must not clash with a user's own commands
+// on a shared client, and a changed script gets a new name.
+const SCRIPTS = {
+  get: ['agentSessionStoreGetV1', GET_LUA, 2],
+  set: ['agentSessionStoreSetV1', SET_LUA, 2],
+  getOrCreate: ['agentSessionStoreGetOrCreateV1', GET_OR_CREATE_LUA, 2],
+  update: ['agentSessionStoreUpdateV1', UPDATE_LUA, 2],
+  increment: ['agentSessionStoreIncrementV1', INCREMENT_LUA, 2],
+  touch: ['agentSessionStoreTouchV1', TOUCH_LUA, 2],
+  delete: ['agentSessionStoreDeleteV1', DELETE_LUA, 2],
+  // Variable key count: the first argument is the number of keys.
+  count: ['agentSessionStoreCountV1', COUNT_LUA, undefined],
+  list: ['agentSessionStoreListV1', LIST_LUA, undefined],
+  cleanup: ['agentSessionStoreCleanupV1', CLEANUP_LUA, undefined],
+} as const satisfies Record<string, readonly [string, string, number | undefined]>;
+
+type ScriptName = keyof typeof SCRIPTS;
+
+function fail(option: string, message: string): never {
+  throw new SessionValidationError(`Invalid RedisSessionStore option ${option}: ${message}`, {
+    field: option,
+  });
+}
+
+function positiveMs(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(option, 'expected a positive number of milliseconds');
+  }
+  return value;
+}
+
+/**
+ * The ioredis settings for connections the store creates; docs/redis.md explains each. The user's own
+ * options are merged over them.
+ */
+function baseRedisOptions(connectTimeoutMs: number, commandTimeoutMs: number, maxDelayMs: number) {
+  return {
+    // A command sent while disconnected fails at once instead of waiting in a queue with no bound; the
+    // store itself waits (bounded) for the connection to come back.
+    enableOfflineQueue: false,
+    // Commands in flight when the connection drops fail at the first reconnect attempt.
+    maxRetriesPerRequest: 0,
+    // A command that was sent but not answered is never re-sent after a reconnect: a write whose
+    // caller already saw a timeout must not be applied later behind its back.
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: connectTimeoutMs,
+    // Keep reconnecting forever, with capped exponential backoff.
+    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxDelayMs),
+    // RESP2: measured faster than RESP3 for these replies (see docs/redis.md).
+    protocol: 2 as const,
+    enableAutoPipelining: false,
+  } satisfies RedisOptions;
+}
+
+export class RedisSessionStore extends SessionStore {
+  readonly storeType = 'redis';
+  readonly #client: RedisClient;
+  readonly #owned: boolean;
+  readonly #mode: Mode;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #indexKeys: string[];
+  readonly #scripts: Record<ScriptName, ScriptFn>;
+  readonly #maxLifetime: string;
+  /** When the connection was last seen going down; undefined while it is (or may soon be) up. */
+  #downSince: number | undefined;
+  readonly #onReady = () => {
+    this.#downSince = undefined;
+  };
+  readonly #onDown = () => {
+    this.#downSince ??= Date.now();
+  };
+  // ioredis emits 'error' on every failed reconnect; without a listener Node would throw it.
+  readonly #onError = (error: unknown) => {
+    this.logger.debug('redis connection error', { error });
+  };
+
+  constructor(options: RedisSessionStore.Options) {
+    if (typeof options !== 'object' || options === null) {
+      throw new SessionValidationError('RedisSessionStore needs an options object', { field: 'options' });
+    }
+    super(options);
+    const { url, client, cluster, sentinel, redisOptions, keyPrefix = 'session:' } = options;
+    const given = [url, client, cluster, sentinel].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      fail(
+        'url/client/cluster/sentinel',
+        `pass exactly one of url, client, cluster or sentinel (got ${given})`,
+      );
+    }
+    if (typeof keyPrefix !== 'string' || /[{}]/.test(keyPrefix)) {
+      fail('keyPrefix', 'expected a string without { or } (the store adds its own hash tags)');
+    }
+    this.#prefix = keyPrefix;
+    this.#timeoutMs = positiveMs(options.commandTimeoutMs, 'commandTimeoutMs', DEFAULT_COMMAND_TIMEOUT_MS);
+    const connectMs = positiveMs(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS);
+    const maxDelay = positiveMs(
+      options.maxReconnectDelayMs,
+      'maxReconnectDelayMs',
+      DEFAULT_MAX_RECONNECT_DELAY_MS,
+    );
+    const base = baseRedisOptions(connectMs, this.#timeoutMs, maxDelay);
+    this.#maxLifetime = this.options.maxLifetimeMs === undefined ? '' : String(this.options.maxLifetimeMs);
+    this.#indexKeys = allIndexKeys(keyPrefix);
+
+    if (client !== undefined) {
+      if (!(client instanceof Redis) && !(client instanceof Cluster)) {
+        const looksLikeIoredis = typeof (client as { defineCommand?: unknown }).defineCommand === 'function';
+        if (!looksLikeIoredis) fail('client', 'expected an ioredis Redis or Cluster instance');
+      }
+      this.#client = client;
+      this.#owned = false;
+      this.#mode = (client as { isCluster?: boolean }).isCluster === true ? 'cluster' : 'standalone';
+    } else if (url !== undefined) {
+      if (typeof url !== 'string' || !/^rediss?:\/\//i.test(url)) {
+        fail('url', 'expected a redis:// or rediss:// URL');
+      }
+      this.#client = new Redis(url, { ...base, ...redisOptions });
+      this.#owned = true;
+      this.#mode = 'standalone';
+    } else if (cluster !== undefined) {
+      if (typeof cluster !== 'object' || cluster === null || !Array.isArray(cluster.nodes)) {
+        fail('cluster', 'expected { nodes: [{ host, port }, …], options? }');
+      }
+      if (cluster.nodes.length === 0) fail('cluster', 'nodes must list at least one node');
+      const { enableOfflineQueue, enableAutoPipelining, retryStrategy, ...perNode } = base;
+      const userOptions = cluster.options ?? {};
+      this.#client = new Cluster(cluster.nodes, {
+        enableOfflineQueue,
+        // No autopipelining: batched script writes surface MOVED errors during resharding.
+        enableAutoPipelining,
+        clusterRetryStrategy: retryStrategy,
+        retryDelayOnClusterDown: 100,
+        retryDelayOnFailover: 100,
+        ...userOptions,
+        redisOptions: { ...perNode, ...userOptions.redisOptions },
+      });
+      this.#owned = true;
+      this.#mode = 'cluster';
+    } else {
+      const s = sentinel as NonNullable<RedisSessionStore.Options['sentinel']>;
+      if (typeof s !== 'object' || s === null || !Array.isArray(s.sentinels) || typeof s.name !== 'string') {
+        fail('sentinel', 'expected { sentinels: [{ host, port }, …], name }');
+      }
+      this.#client = new Redis({ ...base, ...s });
+      this.#owned = true;
+      this.#mode = 'sentinel';
+    }
+
+    const target = this.#client as unknown as Record<string, ScriptFn>;
+    const scripts = {} as Record<ScriptName, ScriptFn>;
+    for (const op of Object.keys(SCRIPTS) as ScriptName[]) {
+      const [name, lua, numberOfKeys] = SCRIPTS[op];
+      if (typeof target[name] !== 'function') {
+        this.#client.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
+      }
+      const fn = target[name] as ScriptFn;
+      scripts[op] = (...args) => fn.apply(this.#client, args);
+    }
+    this.#scripts = scripts;
+    this.#client.on('ready', this.#onReady);
+    this.#client.on('close', this.#onDown);
+    this.#client.on('end', this.#onDown);
+    if (this.#owned) this.#client.on('error', this.#onError);
+  }
+
+  /** The ioredis client the store talks through (yours when you passed one). */
+  get client(): RedisClient {
+    return this.#client;
+  }
+
+  // ---- plumbing ----
+
+  /** Resolves once the client is ready, or rejects when it will not be before `deadline`. */
+  async #whenReady(deadline: number): Promise<void> {
+    const client = this.#client;
+    if (client.status === 'ready') return;
+    if (client.status === 'end') throw this.#unavailable('the connection is closed');
+    // Down for longer than one call may take: fail now rather than make every caller wait out the deadline.
+    if (this.#downSince !== undefined && Date.now() - this.#downSince > this.#timeoutMs) {
+      throw this.#unavailable(`the connection is down (status ${client.status})`);
+    }
+    if (client.status === 'wait') client.connect().catch(() => {});
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.off('ready', onReady);
+        reject(this.#unavailable(`no connection within ${this.#timeoutMs} ms (status ${client.status})`));
+      }, deadline - Date.now());
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      client.once('ready', onReady);
+    });
+  }
+
+  #unavailable(reason: string, cause?: unknown): SessionStoreUnavailableError {
+    return new SessionStoreUnavailableError(
+      `Redis is unavailable: ${reason}. Raise commandTimeoutMs if the server is just slow.`,
+      { cause },
+    );
+  }
+
+  /**
+   * Runs one Redis call under the store's deadline and maps every failure: Redis and ioredis errors become
+   * SessionStoreUnavailableError, our own SESS* replies the typed errors, WRONGTYPE a SessionDecodeError.
+   */
+  async #run<T>(
+    id: string | undefined,
+    call: () => Promise<T>,
+    replyError?: (message: string) => Error | undefined,
+  ): Promise<T> {
+    const deadline = Date.now() + this.#timeoutMs;
+    await this.#whenReady(deadline);
+    let timer: NodeJS.Timeout | undefined;
+    const pending = call();
+    try {
+      return await Promise.race([
+        pending,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(this.#unavailable(`no reply within ${this.#timeoutMs} ms`)),
+            Math.max(0, deadline - Date.now()),
+          );
+        }),
+      ]);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : '';
+      throw (message.startsWith('SESS') ? replyError?.(message) : undefined) ?? this.#mapError(id, error);
+    } finally {
+      clearTimeout(timer);
+      // A late rejection after the deadline has nobody waiting for it.
+      pending.catch(() => {});
+    }
+  }
+
+  #mapError(id: string | undefined, error: unknown): unknown {
+    if (isSessionStoreError(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    const label = JSON.stringify((id ?? '').slice(0, 64));
+    if (message.startsWith('SESSDECODE ')) {
+      const field = message.slice(11).split(' ')[0] ?? '(record)';
+      return new SessionDecodeError(
+        `Cannot decode session ${label} from Redis: field "${field}" is not a valid number`,
+        { field, cause: error },
+      );
+    }
+    if (message.startsWith('WRONGTYPE')) {
+      return new SessionDecodeError(`Cannot decode session ${label} from Redis: the key is not a hash`, {
+        field: '(record)',
+        cause: error,
+      });
+    }
+    return this.#unavailable(message, error);
+  }
+
+  #keys(id: string): [string, string] {
+    const bucket = bucketOf(id);
+    return [sessionKey(this.#prefix, id, bucket), indexKey(this.#prefix, bucket)];
+  }
+
+  /** Rejects a new or replaced session over maxSessionBytes before anything is sent; returns its size. */
+  #sizeOf(id: string, input: NormalizedInput): number {
+    const now = Date.now();
+    const bytes = encodedSize(buildSession(id, input, now, now));
+    this.assertSize(bytes, id);
+    return bytes;
+  }
+
+  // ---- storage hooks ----
+
+  protected async doGet(id: string, touch: boolean): Promise<SessionData | null> {
+    const reply = await this.#run(id, () =>
+      this.#scripts.get(...this.#keys(id), id, touch ? '1' : '0', this.#maxLifetime),
+    );
+    return reply === 0 ? null : decodeHash(id, reply);
+  }
+
+  protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
+    const size = this.#sizeOf(id, input);
+    const reply = await this.#run(id, () =>
+      this.#scripts.set(
+        ...this.#keys(id),
+        id,
+        ttlMs ?? '',
+        this.options.defaultTtlMs,
+        this.#maxLifetime,
+        input.createdAt?.getTime() ?? '',
+        size,
+        ...encodeInput(input),
+      ),
+    );
+    const [now, createdAt, version, expiresAt] = this.#integers(id, reply, 4) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    return sessionFromInput(id, input, now, createdAt, version, expiresAt);
+  }
+
+  protected async doGetOrCreate(
+    id: string,
+    input: NormalizedInput,
+    ttlMs: number | undefined,
+  ): Promise<GetOrCreateResult> {
+    const size = this.#sizeOf(id, input);
+    const reply = await this.#run(id, () =>
+      this.#scripts.getOrCreate(
+        ...this.#keys(id),
+        id,
+        ttlMs ?? '',
+        this.options.defaultTtlMs,
+        this.#maxLifetime,
+        input.createdAt?.getTime() ?? '',
+        size,
+        this.options.touchOnGet ? '1' : '0',
+        ...encodeInput(input),
+      ),
+    );
+    if (Array.isArray(reply) && reply.length === 3 && typeof reply[0] === 'number') {
+      const [now, createdAt, expiresAt] = this.#integers(id, reply, 3) as [number, number, number];
+      return { session: sessionFromInput(id, input, now, createdAt, 1, expiresAt), created: true };
+    }
+    return { session: decodeHash(id, reply), created: false };
+  }
+
+  protected async doUpdate(
+    id: string,
+    patch: NormalizedPatch,
+    expectedVersion: number | undefined,
+  ): Promise<SessionData | null> {
+    const core: string[] = [];
+    if (patch.userId !== undefined) core.push('uid', JSON.stringify(patch.userId));
+    if (patch.threadId !== undefined) core.push('tid', JSON.stringify(patch.threadId));
+    if (patch.requestId !== undefined) core.push('rid', JSON.stringify(patch.requestId));
+    if (patch.messageCount !== undefined) core.push('mc', String(patch.messageCount));
+    if (patch.escalated !== undefined) core.push('esc', patch.escalated ? 'true' : 'false');
+    const metaKeys = Object.keys(patch.metadata);
+    const args: (string | number)[] = [
+      id,
+      expectedVersion ?? '',
+      this.options.maxSessionBytes,
+      this.#maxLifetime,
+      core.length / 2,
+      ...core,
+      metaKeys.length,
+    ];
+    for (const key of metaKeys) {
+      args.push(metaField(key), JSON.stringify(patch.metadata[key]), entryOverhead(key));
+    }
+    args.push(patch.removeKeys.length);
+    for (const key of patch.removeKeys) args.push(metaField(key), entryOverhead(key));
+    const reply = await this.#run(
+      id,
+      () => this.#scripts.update(...this.#keys(id), ...args),
+      (message) => {
+        const conflict = /^SESSCONFLICT (\d+)/.exec(message);
+        if (conflict) return new SessionConflictError(id, expectedVersion ?? -1, Number(conflict[1]));
+        const size = /^SESSSIZE (\d+)/.exec(message);
+        if (size) this.assertSize(Number(size[1]), id);
+        return undefined;
+      },
+    );
+    return reply === 0 ? null : decodeHash(id, reply);
+  }
+
+  protected async doIncrementCounter(id: string, field: string, delta: number): Promise<number | null> {
+    const isCount = field === 'messageCount';
+    const label = isCount ? 'messageCount' : `metadata[${JSON.stringify(field)}]`;
+    const reply = await this.#run(
+      id,
+      () =>
+        this.#scripts.increment(
+          ...this.#keys(id),
+          id,
+          isCount ? 'mc' : metaField(field),
+          delta,
+          isCount ? 0 : entryOverhead(field),
+          this.#maxLifetime,
+        ),
+      (message) => {
+        if (message.startsWith('SESSNOTINT')) {
+          return new SessionValidationError(`Cannot increment ${label}: it does not hold a safe integer`, {
+            field: label,
+          });
+        }
+        const range = /^SESSRANGE (\S+)/.exec(message);
+        if (range) {
+          return new SessionValidationError(
+            `Cannot increment ${label} by ${delta}: the result ${range[1]} is out of range`,
+            { field: label },
+          );
+        }
+        return undefined;
+      },
+    );
+    if (reply === 0) return null;
+    const value = Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
+    if (!Number.isSafeInteger(value)) throw new SessionDecodeError(`Unexpected counter reply from Redis`);
+    return value;
+  }
+
+  protected async doTouch(id: string, ttlMs: number | undefined): Promise<boolean> {
+    const reply = await this.#run(id, () =>
+      this.#scripts.touch(...this.#keys(id), id, ttlMs ?? '', this.#maxLifetime),
+    );
+    return reply === 1;
+  }
+
+  protected async doDelete(id: string): Promise<boolean> {
+    const reply = await this.#run(id, () => this.#scripts.delete(...this.#keys(id), id));
+    return reply === 1;
+  }
+
+  protected async doExists(id: string): Promise<boolean> {
+    const [key] = this.#keys(id);
+    return (await this.#run(id, () => this.#client.exists(key))) === 1;
+  }
+
+  protected async doListActive(limit: number, offset: number): Promise<string[]> {
+    if (this.#mode !== 'cluster') {
+      const ids = await this.#run(undefined, () =>
+        this.#scripts.list(BUCKETS, ...this.#indexKeys, offset, limit),
+      );
+      return this.#strings(ids);
+    }
+    // A Cluster script may only touch one slot: count every shard, then read only the shards the page
+    // falls in. Both rounds run the shards in parallel.
+    const counts = await this.#perShard(COUNT_SHARD);
+    const reads: Promise<string[]>[] = [];
+    let skip = offset;
+    let want = limit;
+    for (const [bucket, count] of counts.entries()) {
+      if (want <= 0) break;
+      if (skip >= count) {
+        skip -= count;
+        continue;
+      }
+      const take = Math.min(want, count - skip);
+      const key = this.#indexKeys[bucket] as string;
+      const from = skip;
+      reads.push(
+        this.#run(undefined, () => this.#scripts.list(1, key, from, take)).then((r) => this.#strings(r)),
+      );
+      want -= take;
+      skip = 0;
+    }
+    return (await Promise.all(reads)).flat().slice(0, limit);
+  }
+
+  protected async doCountActive(): Promise<number> {
+    if (this.#mode !== 'cluster') {
+      return this.#integer(
+        await this.#run(undefined, () => this.#scripts.count(BUCKETS, ...this.#indexKeys)),
+      );
+    }
+    return (await this.#perShard(COUNT_SHARD)).reduce((a, b) => a + b, 0);
+  }
+
+  protected async doCleanupExpired(): Promise<number> {
+    if (this.#mode !== 'cluster') {
+      return this.#integer(
+        await this.#run(undefined, () => this.#scripts.cleanup(BUCKETS, ...this.#indexKeys)),
+      );
+    }
+    return (await this.#perShard(CLEANUP_SHARD)).reduce((a, b) => a + b, 0);
+  }
+
+  /** One single-key script per index shard, in parallel (Cluster). */
+  #perShard(op: 'count' | 'cleanup'): Promise<number[]> {
+    return Promise.all(
+      this.#indexKeys.map(async (key) =>
+        this.#integer(await this.#run(undefined, () => this.#scripts[op](1, key))),
+      ),
+    );
+  }
+
+  protected async doStats(): Promise<Record<string, unknown>> {
+    return {
+      mode: this.#mode,
+      keyPrefix: this.#prefix,
+      buckets: BUCKETS,
+      commandTimeoutMs: this.#timeoutMs,
+      connection: this.#client.status,
+      ownsClient: this.#owned,
+    };
+  }
+
+  protected async doPing(): Promise<boolean> {
+    return (await this.#run(undefined, () => this.#client.ping())) === 'PONG';
+  }
+
+  protected async doClose(): Promise<void> {
+    const client = this.#client;
+    client.off('ready', this.#onReady);
+    client.off('close', this.#onDown);
+    client.off('end', this.#onDown);
+    if (!this.#owned) return;
+    // QUIT lets the server finish what it was sent; bounded, then the socket is dropped regardless.
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.status === 'ready' ? client.quit() : Promise.resolve(),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+        }),
+      ]);
+    } catch {
+      // Nothing to do: the connection goes below either way.
+    } finally {
+      clearTimeout(timer);
+      client.disconnect();
+      client.off('error', this.#onError);
+      // Late socket errors during teardown must not crash the process.
+      client.on('error', () => {});
+    }
+  }
+
+  // ---- reply checks ----
+
+  #integer(reply: unknown): number {
+    if (typeof reply !== 'number' || !Number.isSafeInteger(reply)) {
+      throw new SessionStoreUnavailableError(`Unexpected reply from Redis: ${String(reply).slice(0, 40)}`);
+    }
+    return reply;
+  }
+
+  #integers(id: string, reply: unknown, n: number): number[] {
+    if (!Array.isArray(reply) || reply.length !== n || !reply.every((v) => Number.isSafeInteger(v))) {
+      throw new SessionDecodeError(
+        `Unexpected reply from Redis for session ${JSON.stringify(id.slice(0, 64))}`,
+      );
+    }
+    return reply as number[];
+  }
+
+  #strings(reply: unknown): string[] {
+    if (!Array.isArray(reply) || !reply.every((v) => typeof v === 'string')) {
+      throw new SessionStoreUnavailableError('Unexpected reply from Redis to a listActive script');
+    }
+    return reply as string[];
+  }
+}
+
+const COUNT_SHARD = 'count' as const;
+const CLEANUP_SHARD = 'cleanup' as const;

@@ -1,0 +1,37 @@
+// Key layout of RedisSessionStore. Every key carries a hash tag of our own bucket number, so a session
+// and its index shard share one Cluster slot while sessions spread over BUCKETS slots; the user's id comes
+// after the tag, so braces, colons or `*` in an id can neither move a key to another slot nor match a
+// pattern.
+
+/**
+ * Index shards (and hash-tag buckets). 64 spreads sessions over 64 slots — about 21 per master on a
+ * 3-master Cluster, so no node holds a hot index alone — while the whole-store operations (countActive,
+ * listActive, cleanupExpired) stay at 64 cheap sorted-set calls inside one script on standalone Redis.
+ * Changing it moves every key: it is part of the stored format.
+ */
+export const BUCKETS = 64;
+
+/** FNV-1a (32-bit) over the UTF-8 bytes of `id`, modulo BUCKETS: stable across processes and versions. */
+export function bucketOf(id: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(id, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % BUCKETS;
+}
+
+/** `<prefix>{b<N>}:s:<id>`: the hash holding one session. */
+export function sessionKey(prefix: string, id: string, bucket = bucketOf(id)): string {
+  return `${prefix}{b${bucket}}:s:${id}`;
+}
+
+/** `<prefix>{b<N>}:idx`: the sorted set of that bucket's session ids, scored by expiry in epoch ms. */
+export function indexKey(prefix: string, bucket: number): string {
+  return `${prefix}{b${bucket}}:idx`;
+}
+
+/** Every index shard, in the order listActive pages through them. */
+export function allIndexKeys(prefix: string): string[] {
+  return Array.from({ length: BUCKETS }, (_, bucket) => indexKey(prefix, bucket));
+}

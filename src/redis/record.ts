@@ -1,0 +1,141 @@
+// How a session maps onto its Redis hash: encoding for writes, strict decoding of replies. Each value is
+// JSON text (metadata one field per key), so partial updates and counters never re-encode the session and
+// Lua never parses JSON.
+import { cloneJsonObject, type JsonObject, type JsonValue, setOwn } from '../codec/json.js';
+import type { SessionData } from '../codec/SessionData.js';
+import { SessionDecodeError } from '../errors/errors.js';
+import type { NormalizedInput } from '../store/validation.js';
+
+/** Hash field of a metadata key. */
+export const metaField = (key: string): string => `m:${key}`;
+
+/**
+ * Bytes a metadata key adds around its value in the whole-session JSON (`"key":` and a comma): what
+ * `update` adds to, or takes from, the running size when a key appears or goes.
+ */
+export const entryOverhead = (key: string): number => Buffer.byteLength(JSON.stringify(key), 'utf8') + 2;
+
+/** Field/value pairs for the data of a new or replaced session (core fields, then metadata). */
+export function encodeInput(input: NormalizedInput): string[] {
+  const pairs = [
+    'uid',
+    JSON.stringify(input.userId),
+    'tid',
+    JSON.stringify(input.threadId),
+    'rid',
+    JSON.stringify(input.requestId),
+    'mc',
+    String(input.messageCount),
+    'esc',
+    input.escalated ? 'true' : 'false',
+  ];
+  for (const key of Object.keys(input.metadata)) {
+    pairs.push(metaField(key), JSON.stringify(input.metadata[key]));
+  }
+  return pairs;
+}
+
+function decodeError(id: string, field: string, problem: string, cause?: unknown): SessionDecodeError {
+  return new SessionDecodeError(
+    `Cannot decode session ${JSON.stringify(id.slice(0, 64))} from Redis: field "${field}" ${problem}`,
+    { field, cause },
+  );
+}
+
+const INTEGER_TEXT = /^-?\d{1,16}$/;
+
+function integer(id: string, raw: string | undefined, field: string, min: number): number {
+  if (raw === undefined) throw decodeError(id, field, 'is missing');
+  const value = INTEGER_TEXT.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw decodeError(id, field, `is not an integer ≥ ${min}: ${JSON.stringify(raw.slice(0, 40))}`);
+  }
+  return value;
+}
+
+function date(id: string, raw: string | undefined, field: string): Date {
+  const ms = integer(id, raw, field, Number.MIN_SAFE_INTEGER);
+  const value = new Date(ms);
+  if (Number.isNaN(value.getTime())) throw decodeError(id, field, 'is out of the Date range');
+  return value;
+}
+
+function json(id: string, raw: string, field: string): JsonValue {
+  try {
+    return JSON.parse(raw) as JsonValue;
+  } catch (error) {
+    throw decodeError(id, field, `is not JSON: ${JSON.stringify(raw.slice(0, 40))}`, error);
+  }
+}
+
+function nullableString(id: string, raw: string | undefined, field: string): string | null {
+  if (raw === undefined) throw decodeError(id, field, 'is missing');
+  const value = json(id, raw, field);
+  if (value !== null && typeof value !== 'string') throw decodeError(id, field, 'is not a string or null');
+  return value;
+}
+
+/** A session from the flat HGETALL reply of its hash. Anything unexpected is a SessionDecodeError. */
+export function decodeHash(id: string, reply: unknown): SessionData {
+  if (!Array.isArray(reply) || reply.length % 2 !== 0) {
+    throw decodeError(id, '(record)', 'is not a field/value list');
+  }
+  const core: Record<string, string> = Object.create(null);
+  const metadata: JsonObject = {};
+  for (let i = 0; i < reply.length; i += 2) {
+    const name = reply[i];
+    const raw = reply[i + 1];
+    if (typeof name !== 'string' || typeof raw !== 'string') {
+      throw decodeError(id, String(name), 'is not text');
+    }
+    if (name.startsWith('m:')) {
+      const key = name.slice(2);
+      setOwn(metadata, key, json(id, raw, `metadata.${key}`));
+    } else {
+      core[name] = raw;
+    }
+  }
+  const escalated = core.esc;
+  if (escalated !== 'true' && escalated !== 'false') {
+    throw decodeError(id, 'escalated', escalated === undefined ? 'is missing' : 'is not true or false');
+  }
+  return {
+    sessionId: id,
+    userId: nullableString(id, core.uid, 'userId'),
+    threadId: nullableString(id, core.tid, 'threadId'),
+    messageCount: integer(id, core.mc, 'messageCount', 0),
+    escalated: escalated === 'true',
+    metadata,
+    requestId: nullableString(id, core.rid, 'requestId'),
+    createdAt: date(id, core.ca, 'createdAt'),
+    updatedAt: date(id, core.ua, 'updatedAt'),
+    lastActivity: date(id, core.la, 'lastActivity'),
+    expiresAt: date(id, core.ex, 'expiresAt'),
+    version: integer(id, core.v, 'version', 1),
+  };
+}
+
+/** The session a set or create wrote, from its input and the times and version Redis assigned. */
+export function sessionFromInput(
+  id: string,
+  input: NormalizedInput,
+  nowMs: number,
+  createdAtMs: number,
+  version: number,
+  expiresAtMs: number,
+): SessionData {
+  return {
+    sessionId: id,
+    userId: input.userId,
+    threadId: input.threadId,
+    messageCount: input.messageCount,
+    escalated: input.escalated,
+    metadata: cloneJsonObject(input.metadata),
+    requestId: input.requestId,
+    createdAt: new Date(createdAtMs),
+    updatedAt: new Date(nowMs),
+    lastActivity: new Date(nowMs),
+    expiresAt: new Date(expiresAtMs),
+    version,
+  };
+}

@@ -1,0 +1,304 @@
+// The Lua scripts behind RedisSessionStore: one per operation, each atomic and each one command on the
+// wire. Time comes from the Redis server (TIME), so every app instance agrees on expiry.
+//
+// Session hash fields (all text): `ttl` remembered TTL ms · `ca` createdAt ms · `ua` updatedAt ms ·
+// `la` lastActivity ms · `ex` expiresAt ms · `v` version · `sz` running encoded size in bytes ·
+// `uid` `tid` `rid` `mc` `esc` the JSON text of userId, threadId, requestId, messageCount, escalated ·
+// `m:<key>` the JSON text of one metadata value. Lua never decodes JSON: it only stores, measures and
+// (for counters) parses plain integer text.
+//
+// Replies never carry a Lua boolean (RESP3 would turn `false` into 0): absent is the integer 0, and
+// user-input problems are error replies starting with `SESS` that the store turns into typed errors.
+
+/** Helpers shared by every script (prepended to each). */
+const PRELUDE = `
+local MAX_SAFE = 9007199254740991
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function fmt(n)
+  return string.format('%d', n)
+end
+local function num(value, field)
+  local n = tonumber(value)
+  if n == nil then error({ err = 'SESSDECODE ' .. field }) end
+  return n
+end
+local function expiry(now, ttl, ca, maxlife)
+  local ex = now + ttl
+  if maxlife ~= '' then
+    local cap = ca + tonumber(maxlife)
+    if cap < ex then ex = cap end
+  end
+  return ex
+end
+-- HSET in chunks: unpack() of thousands of values overflows the Lua C stack.
+local function hset_pairs(key, list, first)
+  local chunk = {}
+  for i = first, #list do
+    chunk[#chunk + 1] = list[i]
+    if #chunk == 1000 then
+      redis.call('HSET', key, unpack(chunk))
+      chunk = {}
+    end
+  end
+  if #chunk > 0 then redis.call('HSET', key, unpack(chunk)) end
+end
+local function slide(key, idx, id, now, ttl, ca, maxlife)
+  local ex = expiry(now, ttl, ca, maxlife)
+  redis.call('HSET', key, 'la', fmt(now), 'ex', fmt(ex))
+  redis.call('PEXPIREAT', key, fmt(ex))
+  redis.call('ZADD', idx, fmt(ex), id)
+  return ex
+end
+-- Slides an existing session by its remembered TTL (or a new one); false when the session is absent.
+local function touch(key, idx, id, ttl_arg, maxlife, now)
+  if redis.call('EXISTS', key) == 0 then return false end
+  local m = redis.call('HMGET', key, 'ttl', 'ca')
+  local ttl = num(m[1], 'ttl')
+  if ttl_arg ~= '' then
+    ttl = tonumber(ttl_arg)
+    redis.call('HSET', key, 'ttl', ttl_arg)
+  end
+  slide(key, idx, id, now, ttl, num(m[2], 'createdAt'), maxlife)
+  return true
+end
+`;
+
+/**
+ * get. KEYS[1] session hash, KEYS[2] index shard.
+ * ARGV[1] session id, ARGV[2] '1' to touch / '0', ARGV[3] max lifetime ms or ''.
+ * Reply: 0 when absent, else the flat HGETALL array.
+ */
+export const GET_LUA = `${PRELUDE}
+if ARGV[2] == '1' then
+  if not touch(KEYS[1], KEYS[2], ARGV[1], '', ARGV[3], now_ms()) then return 0 end
+end
+local h = redis.call('HGETALL', KEYS[1])
+if #h == 0 then return 0 end
+return h
+`;
+
+/**
+ * set (create or replace). KEYS[1] session hash, KEYS[2] index shard.
+ * ARGV[1] id, ARGV[2] TTL ms or '' (keep the remembered one), ARGV[3] default TTL ms, ARGV[4] max lifetime
+ * ms or '', ARGV[5] createdAt ms for a new session or '', ARGV[6] encoded size in bytes,
+ * ARGV[7..] field/value pairs (core JSON fields and `m:` metadata fields).
+ * Reply: { now, createdAt, version, expiresAt } (integers).
+ * A previous record that does not parse is replaced, not reported: set is also the way to repair one.
+ */
+export const SET_LUA = `${PRELUDE}
+local now = now_ms()
+local old = redis.call('HMGET', KEYS[1], 'ttl', 'ca', 'v')
+local ttl = tonumber(ARGV[2]) or tonumber(old[1]) or tonumber(ARGV[3])
+local ca = tonumber(old[2]) or tonumber(ARGV[5]) or now
+local v = (tonumber(old[3]) or 0) + 1
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'ttl', fmt(ttl), 'ca', fmt(ca), 'ua', fmt(now), 'v', fmt(v), 'sz', ARGV[6])
+hset_pairs(KEYS[1], ARGV, 7)
+local ex = slide(KEYS[1], KEYS[2], ARGV[1], now, ttl, ca, ARGV[4])
+return { now, ca, v, ex }
+`;
+
+/**
+ * getOrCreate. KEYS[1] session hash, KEYS[2] index shard.
+ * ARGV[1] id, ARGV[2] TTL ms or '', ARGV[3] default TTL ms, ARGV[4] max lifetime ms or '',
+ * ARGV[5] createdAt ms or '', ARGV[6] encoded size, ARGV[7] '1' to touch an existing session / '0',
+ * ARGV[8..] field/value pairs for a new session.
+ * Reply: existing → the flat HGETALL array (strings); created → { now, createdAt, expiresAt } (integers).
+ */
+export const GET_OR_CREATE_LUA = `${PRELUDE}
+local now = now_ms()
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if ARGV[7] == '1' then touch(KEYS[1], KEYS[2], ARGV[1], '', ARGV[4], now) end
+  return redis.call('HGETALL', KEYS[1])
+end
+local ttl = tonumber(ARGV[2]) or tonumber(ARGV[3])
+local ca = tonumber(ARGV[5]) or now
+redis.call('HSET', KEYS[1], 'ttl', fmt(ttl), 'ca', fmt(ca), 'ua', fmt(now), 'v', '1', 'sz', ARGV[6])
+hset_pairs(KEYS[1], ARGV, 8)
+local ex = slide(KEYS[1], KEYS[2], ARGV[1], now, ttl, ca, ARGV[4])
+return { now, ca, ex }
+`;
+
+/**
+ * update. KEYS[1] session hash, KEYS[2] index shard.
+ * ARGV[1] id, ARGV[2] expected version or '', ARGV[3] maxSessionBytes, ARGV[4] max lifetime ms or '',
+ * ARGV[5] C = number of core pairs, then C pairs (field, JSON text);
+ * then S = number of metadata sets, then S triples (`m:` field, JSON text, entry overhead bytes);
+ * then R = number of metadata removals, then R pairs (`m:` field, entry overhead bytes).
+ * Entry overhead is the bytes a key adds around its value in the whole-session JSON (quoted key, colon,
+ * comma), so `sz` stays the encoded size without Lua ever decoding JSON.
+ * Reply: 0 when absent, else the flat HGETALL array after the write.
+ * Errors: `SESSCONFLICT <actual>` for a stale version, `SESSSIZE <bytes>` over the cap; nothing written.
+ */
+export const UPDATE_LUA = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local m = redis.call('HMGET', KEYS[1], 'v', 'sz', 'ttl', 'ca')
+local v = num(m[1], 'version')
+if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= v then
+  return redis.error_reply('SESSCONFLICT ' .. fmt(v))
+end
+local sz = num(m[2], 'size')
+local ttl = num(m[3], 'ttl')
+local ca = num(m[4], 'createdAt')
+local i = 5
+local core = tonumber(ARGV[i])
+local writes = {}
+for _ = 1, core do
+  local field, value = ARGV[i + 1], ARGV[i + 2]
+  local old = redis.call('HGET', KEYS[1], field)
+  sz = sz + #value - (old and #old or 0)
+  writes[#writes + 1] = field
+  writes[#writes + 1] = value
+  i = i + 2
+end
+i = i + 1
+local sets = tonumber(ARGV[i])
+for _ = 1, sets do
+  local field, value, overhead = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local old = redis.call('HGET', KEYS[1], field)
+  if old then sz = sz - #old else sz = sz + overhead end
+  sz = sz + #value
+  writes[#writes + 1] = field
+  writes[#writes + 1] = value
+  i = i + 3
+end
+i = i + 1
+local removes = tonumber(ARGV[i])
+local dels = {}
+for _ = 1, removes do
+  local field, overhead = ARGV[i + 1], tonumber(ARGV[i + 2])
+  local old = redis.call('HGET', KEYS[1], field)
+  if old then
+    sz = sz - #old - overhead
+    dels[#dels + 1] = field
+  end
+  i = i + 2
+end
+if sz > tonumber(ARGV[3]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
+local now = now_ms()
+if #dels > 0 then
+  for j = 1, #dels, 1000 do
+    redis.call('HDEL', KEYS[1], unpack(dels, j, math.min(j + 999, #dels)))
+  end
+end
+writes[#writes + 1] = 'v'
+writes[#writes + 1] = fmt(v + 1)
+writes[#writes + 1] = 'ua'
+writes[#writes + 1] = fmt(now)
+writes[#writes + 1] = 'sz'
+writes[#writes + 1] = fmt(sz)
+hset_pairs(KEYS[1], writes, 1)
+slide(KEYS[1], KEYS[2], ARGV[1], now, ttl, ca, ARGV[4])
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/**
+ * incrementCounter. KEYS[1] session hash, KEYS[2] index shard.
+ * ARGV[1] id, ARGV[2] hash field (`mc` or `m:<key>`), ARGV[3] delta (safe integer),
+ * ARGV[4] entry overhead bytes for a new metadata key, ARGV[5] max lifetime ms or ''.
+ * Reply: 0 when absent, else { 1, new value as decimal text }.
+ * Errors: `SESSNOTINT` when the field holds anything but integer text, `SESSRANGE <value>` when the result
+ * leaves the safe range or messageCount would go negative; nothing written.
+ */
+export const INCREMENT_LUA = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local field = ARGV[2]
+local m = redis.call('HMGET', KEYS[1], field, 'v', 'sz', 'ttl', 'ca')
+local text = m[1]
+local current = 0
+if text then
+  if not string.match(text, '^%-?%d+$') or #text > 17 then return redis.error_reply('SESSNOTINT counter') end
+  current = tonumber(text)
+  if current > MAX_SAFE or current < -MAX_SAFE then return redis.error_reply('SESSNOTINT counter') end
+elseif field == 'mc' then
+  return redis.error_reply('SESSDECODE messageCount')
+end
+local nextv = current + tonumber(ARGV[3])
+if nextv > MAX_SAFE or nextv < -MAX_SAFE or (field == 'mc' and nextv < 0) then
+  return redis.error_reply('SESSRANGE ' .. string.format('%.17g', nextv))
+end
+local v = num(m[2], 'version')
+local sz = num(m[3], 'size')
+local ttl = num(m[4], 'ttl')
+local ca = num(m[5], 'createdAt')
+local out = fmt(nextv)
+if text then sz = sz + #out - #text else sz = sz + #out + tonumber(ARGV[4]) end
+local now = now_ms()
+redis.call('HSET', KEYS[1], field, out, 'v', fmt(v + 1), 'ua', fmt(now), 'sz', fmt(sz))
+slide(KEYS[1], KEYS[2], ARGV[1], now, ttl, ca, ARGV[5])
+return { 1, out }
+`;
+
+/**
+ * touch. KEYS[1] session hash, KEYS[2] index shard.
+ * ARGV[1] id, ARGV[2] new TTL ms or '' (keep the remembered one), ARGV[3] max lifetime ms or ''.
+ * Reply: 1 touched, 0 absent.
+ */
+export const TOUCH_LUA = `${PRELUDE}
+if touch(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], now_ms()) then return 1 end
+return 0
+`;
+
+/**
+ * delete. KEYS[1] session hash, KEYS[2] index shard. ARGV[1] id.
+ * Reply: 1 when a live session was deleted, else 0. The index entry goes either way.
+ */
+export const DELETE_LUA = `
+local n = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return n
+`;
+
+/**
+ * countActive. KEYS[1..n] index shards (all of them on standalone Redis, one per call on a Cluster).
+ * Reply: the number of index entries whose expiry lies after the server's now.
+ */
+export const COUNT_LUA = `${PRELUDE}
+local now = '(' .. fmt(now_ms())
+local total = 0
+for i = 1, #KEYS do
+  total = total + redis.call('ZCOUNT', KEYS[i], now, '+inf')
+end
+return total
+`;
+
+/**
+ * listActive. KEYS[1..n] index shards in list order. ARGV[1] offset, ARGV[2] limit.
+ * Reply: up to `limit` ids, after skipping `offset`, shard by shard in KEYS order and by expiry then id
+ * inside a shard. An empty reply when offset passes the end.
+ */
+export const LIST_LUA = `${PRELUDE}
+local now = '(' .. fmt(now_ms())
+local skip = tonumber(ARGV[1])
+local want = tonumber(ARGV[2])
+local out = {}
+for i = 1, #KEYS do
+  if want <= 0 then break end
+  local n = redis.call('ZCOUNT', KEYS[i], now, '+inf')
+  if skip >= n then
+    skip = skip - n
+  else
+    local ids = redis.call('ZRANGE', KEYS[i], now, '+inf', 'BYSCORE', 'LIMIT', skip, want)
+    for _, id in ipairs(ids) do out[#out + 1] = id end
+    want = want - #ids
+    skip = 0
+  end
+end
+return out
+`;
+
+/**
+ * cleanupExpired. KEYS[1..n] index shards. Reply: how many index entries had expired and were removed.
+ * The session hashes themselves are already gone: Redis expires them at the same instant (PEXPIREAT).
+ */
+export const CLEANUP_LUA = `${PRELUDE}
+local now = fmt(now_ms())
+local total = 0
+for i = 1, #KEYS do
+  total = total + redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+end
+return total
+`;
