@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   console.log(`agent-session-store benchmarks (${parts.join(', ')})`);
   console.log(describeMachine());
   const started = performance.now();
-  if (parts.includes('memory')) await runMemoryBench({ timeMs: 1000, warmupMs: 300 });
+  if (parts.includes('memory')) await runMemoryBench({ timeMs: 500, warmupMs: 200, rounds: 3 });
   console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(1)} s; ${describeMachine()}`);
 }
 

@@ -13,28 +13,38 @@ export interface BenchCase {
 
 export interface BenchFigure {
   name: string;
-  /** Operations per second: `batch` × calls per second. */
+  /** Operations per second in the fastest round: `batch` × calls per second. */
   opsPerSec: number;
-  /** Mean time of one operation (one call divided by `batch`), in microseconds. */
+  /** Mean time of one operation in the fastest round (one call divided by `batch`), in microseconds. */
   meanUs: number;
-  /** Relative margin of error of the mean call time, in percent (95% confidence). */
+  /** Relative margin of error of the fastest round's mean call time, in percent (95% confidence). */
   rme: number;
-  /** Calls sampled. */
+  /** Calls sampled in the fastest round. */
   samples: number;
+  /** Operations per second of every round, in round order: the spread between runs. */
+  rounds: number[];
 }
 
 export interface GroupSettings {
-  /** Measuring budget per task, in milliseconds. */
+  /** Measuring budget per task and round, in milliseconds. */
   timeMs: number;
-  /** Warmup budget per task, in milliseconds (JIT, caches, connection pools). */
+  /** Warmup budget per task and round, in milliseconds (JIT, caches, connection pools). */
   warmupMs: number;
+  /**
+   * Times the whole group runs, its cases interleaved. Other work on the machine can only slow a case
+   * down, so the fastest round is reported and the others give the spread.
+   */
+  rounds: number;
 }
 
-/**
- * Runs the cases one after another (never in parallel with each other) and returns one figure per case,
- * in order. Each call of a case's `fn` is one tinybench sample.
- */
-export async function runGroup(cases: BenchCase[], settings: GroupSettings): Promise<BenchFigure[]> {
+interface RoundFigure {
+  opsPerSec: number;
+  meanUs: number;
+  rme: number;
+  samples: number;
+}
+
+async function runRound(cases: BenchCase[], settings: GroupSettings): Promise<RoundFigure[]> {
   const bench = new Bench({
     time: settings.timeMs,
     warmupTime: settings.warmupMs,
@@ -46,20 +56,32 @@ export async function runGroup(cases: BenchCase[], settings: GroupSettings): Pro
   for (const c of cases) bench.add(c.name, c.fn);
   await bench.run();
   return cases.map((c) => {
-    const task = bench.getTask(c.name);
-    const result = task?.result;
+    const result = bench.getTask(c.name)?.result;
     if (result === undefined || !('latency' in result)) {
       throw new Error(`benchmark ${c.name} produced no statistics (state ${result?.state})`);
     }
     const batch = c.batch ?? 1;
     const meanMs = result.latency.mean;
     return {
-      name: c.name,
       opsPerSec: (batch * 1000) / meanMs,
       meanUs: (meanMs * 1000) / batch,
       rme: result.latency.rme,
       samples: result.latency.samplesCount,
     };
+  });
+}
+
+/**
+ * Runs the cases one after another (never in parallel with each other), `settings.rounds` times, and
+ * returns one figure per case, in order. Each call of a case's `fn` is one tinybench sample.
+ */
+export async function runGroup(cases: BenchCase[], settings: GroupSettings): Promise<BenchFigure[]> {
+  const rounds: RoundFigure[][] = [];
+  for (let r = 0; r < settings.rounds; r++) rounds.push(await runRound(cases, settings));
+  return cases.map((c, i) => {
+    const perRound = rounds.map((round) => round[i] as RoundFigure);
+    const best = perRound.reduce((a, b) => (b.opsPerSec > a.opsPerSec ? b : a));
+    return { name: c.name, ...best, rounds: perRound.map((f) => f.opsPerSec) };
   });
 }
 
@@ -91,23 +113,36 @@ export function printTable(title: string, header: string[], rows: string[][]): v
 export function printFigures(title: string, figures: BenchFigure[]): void {
   printTable(
     title,
-    ['operation', 'ops/s', 'mean/op', '±rme', 'samples'],
+    ['operation', 'ops/s (best)', 'mean/op', '±rme', 'rounds: ops/s min–max'],
     figures.map((f) => [
       f.name,
       formatOps(f.opsPerSec),
       formatUs(f.meanUs),
       `${f.rme.toFixed(1)}%`,
-      String(f.samples),
+      `${formatOps(Math.min(...f.rounds))} – ${formatOps(Math.max(...f.rounds))}`,
     ]),
   );
 }
 
-/** A ratio of two throughputs, compared with a target ("≥ target" unless `below` is set). */
+/** A ratio of two throughputs, compared with a target ("≥ target"). */
 export interface Ratio {
   label: string;
+  /** Ratio of the best rounds. */
   value: number;
+  /** Ratio within each round (both cases measured minutes apart at most): the spread. */
+  perRound: number[];
   /** Minimum acceptable value; omit for an informative ratio. */
   target?: number;
+}
+
+/** `ours` / `base`, from the best rounds and round by round. */
+export function ratio(label: string, ours: BenchFigure, base: BenchFigure, target?: number): Ratio {
+  return {
+    label,
+    value: ours.opsPerSec / base.opsPerSec,
+    perRound: ours.rounds.map((ops, i) => ops / (base.rounds[i] ?? Number.NaN)),
+    ...(target === undefined ? {} : { target }),
+  };
 }
 
 /** Two decimals, or two significant digits for small ratios such as ours / raw lru-cache. */
@@ -118,10 +153,11 @@ export function formatRatio(value: number): string {
 export function printRatios(title: string, ratios: Ratio[]): void {
   printTable(
     title,
-    ['ratio', 'value', 'target', 'verdict'],
+    ['ratio', 'best/best', 'per round min–max', 'target', 'verdict'],
     ratios.map((r) => [
       r.label,
       formatRatio(r.value),
+      `${formatRatio(Math.min(...r.perRound))} – ${formatRatio(Math.max(...r.perRound))}`,
       r.target === undefined ? '' : `≥ ${r.target}×`,
       r.target === undefined ? '' : r.value >= r.target ? 'met' : 'MISSED',
     ]),

@@ -5,7 +5,15 @@ import { runInNewContext } from 'node:vm';
 import { LRUCache } from 'lru-cache';
 import { InMemorySessionStore, type SessionData } from '../src/index.js';
 import { sessionIds, sessionInput } from './fixtures.js';
-import { type BenchCase, figure, type GroupSettings, printFigures, printRatios, runGroup } from './lib.js';
+import {
+  type BenchCase,
+  figure,
+  type GroupSettings,
+  printFigures,
+  printRatios,
+  ratio,
+  runGroup,
+} from './lib.js';
 
 /** Sessions the benchmarked stores hold; every operation cycles through them. */
 const SESSIONS = 1000;
@@ -110,26 +118,23 @@ export async function runMemoryBench(settings: GroupSettings): Promise<MemoryBen
   await store.close();
   printFigures('Throughput (sequential; our methods are async and awaited, the baselines are sync)', figures);
 
-  const ops = (name: string) => figure(figures, name).opsPerSec;
-  const naiveGet = ops('naive lru-cache get + structuredClone');
-  const naiveSet = ops('naive structuredClone + lru-cache set');
-  const getNoTouchVsNaive = ops('ours get (touch: false)') / naiveGet;
+  const f = (name: string) => figure(figures, name);
+  const naiveGet = f('naive lru-cache get + structuredClone');
+  const rawGet = f('raw lru-cache get');
+  const getNoTouch = ratio('get (touch: false) / naive get+clone', f('ours get (touch: false)'), naiveGet, 4);
   printRatios('Ratios', [
-    { label: 'get (touch: false) / naive get+clone', value: getNoTouchVsNaive, target: 4 },
-    { label: 'get (touch: true) / naive get+clone', value: ops('ours get (touch: true)') / naiveGet },
-    { label: 'set / naive clone+set', value: ops('ours set') / naiveSet },
-    {
-      label: 'get (touch: false) / raw get',
-      value: ops('ours get (touch: false)') / ops('raw lru-cache get'),
-    },
-    { label: 'get (touch: true) / raw get', value: ops('ours get (touch: true)') / ops('raw lru-cache get') },
-    { label: 'set / raw set', value: ops('ours set') / ops('raw lru-cache set') },
-    { label: 'update / raw get', value: ops('ours update (1 metadata key)') / ops('raw lru-cache get') },
-    { label: 'incrementCounter / raw get', value: ops('ours incrementCounter') / ops('raw lru-cache get') },
+    getNoTouch,
+    ratio('get (touch: true) / naive get+clone', f('ours get (touch: true)'), naiveGet),
+    ratio('set / naive clone+set', f('ours set'), f('naive structuredClone + lru-cache set')),
+    ratio('get (touch: false) / raw get', f('ours get (touch: false)'), rawGet),
+    ratio('get (touch: true) / raw get', f('ours get (touch: true)'), rawGet),
+    ratio('set / raw set', f('ours set'), f('raw lru-cache set')),
+    ratio('update / raw get', f('ours update (1 metadata key)'), rawGet),
+    ratio('incrementCounter / raw get', f('ours incrementCounter'), rawGet),
   ]);
 
   await reportFootprint();
-  return { getNoTouchVsNaive };
+  return { getNoTouchVsNaive: getNoTouch.value };
 }
 
 /** Heap held by 10,000 sessions in a fresh store, measured between full garbage collections. */

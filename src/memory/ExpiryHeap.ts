@@ -1,6 +1,5 @@
-// A binary min-heap of (expiry, key, token) used to find expired sessions without scanning. Entries are
-// never updated in place: a slide pushes a new node, and stale nodes are recognised and dropped by the
-// caller's `isCurrent` check when they surface.
+// A binary min-heap of (expiry, item) used to find expired sessions without scanning. Nodes are never
+// updated in place: the caller recognises stale nodes when they surface, and may push again from `onDue`.
 
 export class ExpiryHeap<T> {
   #at: number[] = [];
@@ -16,7 +15,10 @@ export class ExpiryHeap<T> {
     this.#up(this.#at.length - 1);
   }
 
-  /** Pops every node with expiry ≤ `now`, calling `onDue` for each. */
+  /**
+   * Pops every node with expiry ≤ `now`, calling `onDue` for each. `onDue` may push; a node it pushes with
+   * expiry ≤ `now` is popped in the same call.
+   */
   popDue(now: number, onDue: (item: T, at: number) => void): void {
     while (this.#at.length > 0 && (this.#at[0] as number) <= now) {
       const at = this.#at[0] as number;

@@ -27,6 +27,11 @@ interface Entry {
   session: SessionData;
   ttlMs: number;
   expiresAtMs: number;
+  /**
+   * Time of this entry's earliest node in the expiry heap; never later than `expiresAtMs`. A slide that
+   * moves expiry later pushes nothing: the early node surfaces first and is pushed again at the new expiry.
+   */
+  scheduledMs: number;
 }
 
 export class InMemorySessionStore extends SessionStore {
@@ -74,21 +79,27 @@ export class InMemorySessionStore extends SessionStore {
   }
 
   #slide(entry: Entry, now: number): void {
-    entry.expiresAtMs = computeExpiry(
-      entry.session.createdAt.getTime(),
-      now,
-      entry.ttlMs,
-      this.options.maxLifetimeMs,
-    );
-    entry.session.expiresAt = new Date(entry.expiresAtMs);
-    this.#expiries.push(entry.expiresAtMs, entry);
-    // Stale heap nodes pile up as sessions slide; rebuild once they outnumber the live ones.
-    if (this.#expiries.size > 2 * this.#cache.size + 1024) this.#compact();
+    const at = computeExpiry(entry.session.createdAt.getTime(), now, entry.ttlMs, this.options.maxLifetimeMs);
+    entry.expiresAtMs = at;
+    // The stored record's Dates are never handed out (every method returns a clone) and its expiresAt is
+    // not shared with another field, so it can be updated in place rather than reallocated.
+    if (entry.session.expiresAt === null) entry.session.expiresAt = new Date(at);
+    else entry.session.expiresAt.setTime(at);
+    // Expiry usually moves later, and then the existing node suffices (see Entry.scheduledMs).
+    if (at < entry.scheduledMs) {
+      entry.scheduledMs = at;
+      this.#expiries.push(at, entry);
+      // Nodes of replaced, deleted or shortened entries pile up; rebuild once they outnumber the live ones.
+      if (this.#expiries.size > 2 * this.#cache.size + 1024) this.#compact();
+    }
   }
 
   #compact(): void {
     const nodes: [number, Entry][] = [];
-    for (const entry of this.#cache.values()) nodes.push([entry.expiresAtMs, entry]);
+    for (const entry of this.#cache.values()) {
+      entry.scheduledMs = entry.expiresAtMs;
+      nodes.push([entry.expiresAtMs, entry]);
+    }
     this.#expiries.rebuild(nodes);
   }
 
@@ -96,10 +107,15 @@ export class InMemorySessionStore extends SessionStore {
     let removed = 0;
     this.#expiries.popDue(now, (entry, at) => {
       const id = entry.session.sessionId;
-      // Only the node matching the entry's current expiry counts; older nodes are leftovers of slides.
-      if (entry.expiresAtMs === at && this.#cache.peek(id) === entry) {
+      // Only the entry's scheduled node counts; other nodes belong to replaced entries or earlier plans.
+      if (entry.scheduledMs !== at || this.#cache.peek(id) !== entry) return;
+      if (entry.expiresAtMs <= now) {
         this.#cache.delete(id);
         removed += 1;
+      } else {
+        // Slid since this node was pushed: schedule it at its current expiry, which lies after `now`.
+        entry.scheduledMs = entry.expiresAtMs;
+        this.#expiries.push(entry.expiresAtMs, entry);
       }
     });
     this.#expiredSinceCleanup += removed;
@@ -108,7 +124,7 @@ export class InMemorySessionStore extends SessionStore {
 
   #store(id: string, session: SessionData, ttlMs: number, now: number): SessionData {
     this.assertSize(encodedSize(session), id);
-    const entry: Entry = { session, ttlMs, expiresAtMs: 0 };
+    const entry: Entry = { session, ttlMs, expiresAtMs: 0, scheduledMs: Number.POSITIVE_INFINITY };
     this.#slide(entry, now);
     this.#cache.set(id, entry);
     return cloneSession(session);
