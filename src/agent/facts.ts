@@ -24,7 +24,7 @@ const REFERENCE =
 // Candidates are then filtered: 10–15 digits in all (E.164 allows 15; a date has 8), not an IPv4
 // address, not a date followed by a time.
 const PHONE_CANDIDATE =
-  /(?<![\w+./:-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]\d{1,4}){0,5}(?![\w/:]|[.-]\d)/g;
+  /(?<![\w+./:-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,15}(?:[\s.-]\d{1,4}){0,5}(?![\w/:]|[.-]\d)/g;
 const DATE_PREFIX = /^\d{4}[-.]\d{1,2}[-.]\d{1,2}(?:\D|$)|^\d{1,2}[-.]\d{1,2}[-.]\d{4}(?:\D|$)/;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
