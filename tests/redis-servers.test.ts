@@ -3,12 +3,13 @@
 
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   freePort,
   type RedisServerHandle,
   redisCommand,
+  startCluster,
   startRedis,
   startRedisProcess,
 } from './helpers/redis-servers.js';
@@ -118,5 +119,57 @@ describe('startRedisProcess', () => {
     // The error carries redis-server's own complaint, and arrives without waiting out the deadline.
     await expect(started).rejects.toThrow(/did not start: process exited[\s\S]*no-such-option/);
     expect(await refused(port)).toBe(true);
+  });
+});
+
+describe('startCluster', () => {
+  it('3 masters: CLUSTER INFO ok, all slots covered, a Cluster client round-trips a key, stop() frees every port', async () => {
+    const cluster = await startCluster();
+    cleanups.push(() => cluster.stop());
+    expect(cluster.nodes).toHaveLength(3);
+    for (const { port } of cluster.nodes) {
+      const info = String(await redisCommand(port, ['CLUSTER', 'INFO']));
+      expect(info).toContain('cluster_state:ok');
+      expect(info).toContain('cluster_slots_ok:16384');
+    }
+    const masters = await cluster.masters();
+    expect(masters.map((m) => m.port).sort()).toEqual(cluster.nodes.map((n) => n.port).sort());
+    const covered = masters.flatMap((m) => m.slots).reduce((sum, [from, to]) => sum + (to - from + 1), 0);
+    expect(covered).toBe(16_384);
+    expect(masters.every((m) => !m.failed)).toBe(true);
+
+    const client = new Cluster(
+      cluster.nodes.map(({ host, port }) => ({ host, port })),
+      { redisOptions: { maxRetriesPerRequest: 1 } },
+    );
+    cleanups.push(async () => client.disconnect());
+    // Keys in different hash slots, so that at least two masters are exercised.
+    for (const key of ['alpha', 'beta', 'gamma', 'delta']) {
+      expect(await client.set(key, `value-of-${key}`)).toBe('OK');
+      expect(await client.get(key)).toBe(`value-of-${key}`);
+    }
+    client.disconnect();
+
+    const first = cluster.nodes[0]!.port;
+    expect(cluster.node(first).port).toBe(first);
+    expect(() => cluster.node(1)).toThrow(/not a node/);
+    await cluster.stop();
+    for (const { port } of cluster.nodes) expect(await refused(port)).toBe(true);
+  });
+
+  it('with one replica per master waits until every replica is linked', async () => {
+    const cluster = await startCluster({ replicasPerMaster: 1 });
+    cleanups.push(() => cluster.stop());
+    expect(cluster.nodes).toHaveLength(6);
+    const masters = await cluster.masters();
+    expect(masters).toHaveLength(3);
+    const masterPorts = new Set(masters.map((m) => m.port));
+    // nodes lists masters first.
+    expect(cluster.nodes.slice(0, 3).every((n) => masterPorts.has(n.port))).toBe(true);
+    for (const { port } of cluster.nodes.slice(3)) {
+      const replication = String(await redisCommand(port, ['INFO', 'replication']));
+      expect(replication).toContain('role:slave');
+      expect(replication).toContain('master_link_status:up');
+    }
   });
 });
