@@ -1,6 +1,6 @@
 // The session every benchmark stores: what a support conversation carries after a few turns (a handful of
 // metadata keys, one small nested object and one small array), so copy and encode costs are realistic.
-import type { SessionInput } from '../src/index.js';
+import type { SessionInput } from '../src/codec/SessionData.js';
 
 export function sessionInput(i: number): SessionInput {
   return {

@@ -1,6 +1,7 @@
 // `npm run bench` runs every benchmark; `npm run bench -- memory` or `-- redis` runs one part.
 import { describeMachine } from './lib.js';
 import { runMemoryBench } from './memory.js';
+import { runRedisBench } from './redis.js';
 
 const PARTS = ['memory', 'redis'] as const;
 type Part = (typeof PARTS)[number];
@@ -21,7 +22,9 @@ async function main(): Promise<void> {
   console.log(`agent-session-store benchmarks (${parts.join(', ')})`);
   console.log(describeMachine());
   const started = performance.now();
+  // Budgets keep a full run under about three minutes on two cores.
   if (parts.includes('memory')) await runMemoryBench({ timeMs: 500, warmupMs: 200, rounds: 3 });
+  if (parts.includes('redis')) await runRedisBench({ timeMs: 300, warmupMs: 100, rounds: 3 });
   console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(1)} s; ${describeMachine()}`);
 }
 

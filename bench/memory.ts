@@ -3,7 +3,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { LRUCache } from 'lru-cache';
-import { InMemorySessionStore, type SessionData } from '../src/index.js';
+import type { SessionData } from '../src/codec/SessionData.js';
+import { InMemorySessionStore } from '../src/memory/InMemorySessionStore.js';
 import { sessionIds, sessionInput } from './fixtures.js';
 import {
   type BenchCase,

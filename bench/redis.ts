@@ -1,0 +1,282 @@
+// RedisSessionStore against the nearest raw ioredis commands, connect-redis 9 and @keyv/redis 5, all in one
+// process run against one redis-server this benchmark starts, sequentially (latency-bound, each operation
+// awaited) and with many operations in flight (where client pipelining shows).
+import { createKeyv } from '@keyv/redis';
+import { RedisStore } from 'connect-redis';
+import type { SessionData as ExpressSessionData } from 'express-session';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { SessionCodec } from '../src/codec/SessionCodec.js';
+import type { SessionData } from '../src/codec/SessionData.js';
+import { InMemorySessionStore } from '../src/memory/InMemorySessionStore.js';
+import type { SessionStore } from '../src/store/SessionStore.js';
+import { sessionIds, sessionInput } from './fixtures.js';
+import {
+  type BenchCase,
+  type BenchFigure,
+  figure,
+  formatUs,
+  type GroupSettings,
+  printFigures,
+  printRatios,
+  printTable,
+  type Ratio,
+  ratio,
+  runGroup,
+} from './lib.js';
+import { startRedis } from './redisServer.js';
+
+/** Sessions in our store while every figure is taken, so the live-session index has realistic size. */
+const TOTAL_SESSIONS = 100_000;
+/** Sessions the per-operation benchmarks cycle through (the first of the TOTAL_SESSIONS). */
+const WORKING_SET = 1000;
+/** Operations awaited one after another per tinybench sample in the sequential variant. */
+const SEQUENTIAL_BATCH = 20;
+/** Operations in flight at once in the concurrent variant (one sample = one such wave). */
+const CONCURRENCY = 64;
+/** Calls in flight while filling the store. */
+const FILL_CONCURRENCY = 512;
+const TTL_SECONDS = 1800;
+
+type StoreConstructor = new (options: { url: string; keyPrefix: string }) => SessionStore;
+
+/** The Redis store when the library exports it; a reason otherwise, so the baselines still run. */
+async function loadRedisStore(): Promise<StoreConstructor | string> {
+  try {
+    const library = (await import('../src/index.js')) as Record<string, unknown>;
+    const ctor = library.RedisSessionStore;
+    return typeof ctor === 'function'
+      ? (ctor as StoreConstructor)
+      : 'src/index.ts exports no RedisSessionStore';
+  } catch (error) {
+    return `importing src/index.ts failed: ${(error as Error).message}`;
+  }
+}
+
+/** Runs `task(i)` for i in [0, count) with at most `limit` calls in flight. */
+async function forEachConcurrently(
+  count: number,
+  limit: number,
+  task: (i: number) => Promise<unknown>,
+): Promise<void> {
+  let nextIndex = 0;
+  const worker = async () => {
+    while (nextIndex < count) await task(nextIndex++);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+}
+
+/** One operation on session number `n` of the working set. */
+type Op = (n: number) => Promise<unknown>;
+
+/** The two variants of one operation: a sequential batch and a concurrent wave. */
+function variants(
+  name: string,
+  op: Op,
+  next: () => number,
+): { sequential: BenchCase; concurrent: BenchCase } {
+  return {
+    sequential: {
+      name,
+      batch: SEQUENTIAL_BATCH,
+      fn: async () => {
+        for (let i = 0; i < SEQUENTIAL_BATCH; i++) await op(next());
+      },
+    },
+    concurrent: {
+      name,
+      batch: CONCURRENCY,
+      fn: async () => {
+        const wave: Promise<unknown>[] = [];
+        for (let i = 0; i < CONCURRENCY; i++) wave.push(op(next()));
+        await Promise.all(wave);
+      },
+    },
+  };
+}
+
+export async function runRedisBench(settings: GroupSettings): Promise<void> {
+  const Store = await loadRedisStore();
+  const redis = await startRedis();
+  console.log(`\n== Redis: ${redis.version}, one server on 127.0.0.1:${redis.port} ==`);
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const ids = sessionIds('s', TOTAL_SESSIONS);
+    const id = (n: number) => ids[n] as string;
+    // The records every client stores: what our store would hold for the same input.
+    const model = new InMemorySessionStore({ maxSessions: WORKING_SET });
+    const records: SessionData[] = [];
+    for (let n = 0; n < WORKING_SET; n++) records.push(await model.set(id(n), sessionInput(n)));
+    await model.close();
+    const plain = records.map((r) => SessionCodec.toPlain(r));
+
+    const raw = new Redis(redis.url);
+    closers.push(() => raw.quit());
+    const nodeRedis = createClient({ url: redis.url });
+    nodeRedis.on('error', (error: unknown) => console.error('node-redis client error', error));
+    await nodeRedis.connect();
+    closers.push(() => nodeRedis.close());
+    const connectStore = new RedisStore({ client: nodeRedis, prefix: 'cr:', ttl: TTL_SECONDS });
+    const keyv = createKeyv(redis.url, { namespace: 'kv' });
+    closers.push(() => keyv.disconnect());
+    const store = typeof Store === 'string' ? undefined : new Store({ url: redis.url, keyPrefix: 'bench:' });
+    if (store !== undefined) closers.push(() => store.close());
+    else console.log(`\nRedisSessionStore not measured: ${Store}`);
+
+    // Fill: our store holds TOTAL_SESSIONS; the baselines hold the working set (their cost per operation
+    // does not depend on how many keys exist), and connect-redis gets TOTAL_SESSIONS for its SCAN count.
+    let fillMs: number | undefined;
+    if (store !== undefined) {
+      const started = performance.now();
+      await forEachConcurrently(TOTAL_SESSIONS, FILL_CONCURRENCY, (n) => store.set(id(n), sessionInput(n)));
+      fillMs = performance.now() - started;
+    }
+    const expressSession = plain.map(
+      (p) =>
+        ({
+          ...p,
+          cookie: { originalMaxAge: null, path: '/', httpOnly: true },
+        }) as unknown as ExpressSessionData,
+    );
+    const json = plain.map((p) => JSON.stringify(p));
+    const pipeline = raw.pipeline();
+    for (let n = 0; n < WORKING_SET; n++) {
+      pipeline.set(`raw:${id(n)}`, json[n] as string, 'EX', TTL_SECONDS);
+      pipeline.hset(`rawh:${id(n)}`, 'messageCount', 7);
+    }
+    for (let n = 0; n < TOTAL_SESSIONS; n++) {
+      const value = JSON.stringify(expressSession[n % WORKING_SET]);
+      pipeline.set(`cr:${id(n)}`, value, 'EX', TTL_SECONDS);
+    }
+    await pipeline.exec();
+    for (let n = 0; n < WORKING_SET; n++) await keyv.set(id(n), plain[n], TTL_SECONDS * 1000);
+
+    let cursor = 0;
+    const next = () => {
+      cursor = cursor + 1 === WORKING_SET ? 0 : cursor + 1;
+      return cursor;
+    };
+    const ops: [string, Op][] = [];
+    if (store !== undefined) {
+      const patch = { metadata: { lastIntent: 'order_status' } };
+      ops.push(
+        ['ours get (touch: false)', (n) => store.get(id(n), { touch: false })],
+        ['ours get (touch: true)', (n) => store.get(id(n), { touch: true })],
+        ['ours set', (n) => store.set(id(n), sessionInput(n))],
+        ['ours update (1 metadata key)', (n) => store.update(id(n), patch)],
+        ['ours incrementCounter', (n) => store.incrementCounter(id(n), 'messageCount')],
+      );
+    }
+    ops.push(
+      ['raw ioredis GET + JSON.parse', async (n) => JSON.parse((await raw.get(`raw:${id(n)}`)) as string)],
+      [
+        'raw ioredis GETEX EX + JSON.parse',
+        async (n) => JSON.parse((await raw.getex(`raw:${id(n)}`, 'EX', TTL_SECONDS)) as string),
+      ],
+      [
+        'raw ioredis JSON.stringify + SET EX',
+        (n) => raw.set(`raw:${id(n)}`, JSON.stringify(plain[n]), 'EX', TTL_SECONDS),
+      ],
+      ['raw ioredis HINCRBY', (n) => raw.hincrby(`rawh:${id(n)}`, 'messageCount', 1)],
+      ['connect-redis get', (n) => connectStore.get(id(n))],
+      [
+        'connect-redis get + touch',
+        async (n) => {
+          const session = await connectStore.get(id(n));
+          await connectStore.touch(id(n), session);
+        },
+      ],
+      ['connect-redis set', (n) => connectStore.set(id(n), expressSession[n] as ExpressSessionData)],
+      ['@keyv/redis get', (n) => keyv.get(id(n))],
+      ['@keyv/redis set', (n) => keyv.set(id(n), plain[n], TTL_SECONDS * 1000)],
+    );
+    // Every operation must work before it is timed: a failing call would otherwise be timed as fast.
+    for (const [name, op] of ops) {
+      const result = await op(0);
+      if (name.includes('get') && !name.includes('touch') && (result === null || result === undefined)) {
+        throw new Error(`${name} found nothing: the benchmark data is missing`);
+      }
+    }
+
+    const built = ops.map(([name, op]) => variants(name, op, next));
+    const countCase: BenchCase[] =
+      store === undefined
+        ? []
+        : [{ name: `ours countActive (${TOTAL_SESSIONS} sessions)`, fn: () => store.countActive() }];
+    console.log(
+      `Sequential: ${SEQUENTIAL_BATCH} awaited operations per sample; concurrent: waves of ${CONCURRENCY} in flight`,
+    );
+    const sequential = await runGroup([...built.map((b) => b.sequential), ...countCase], settings);
+    const concurrent = await runGroup(
+      built.map((b) => b.concurrent),
+      settings,
+    );
+
+    if (fillMs !== undefined) {
+      console.log(
+        `\nFill: ${TOTAL_SESSIONS.toLocaleString('en')} sessions through RedisSessionStore.set, ` +
+          `${FILL_CONCURRENCY} calls in flight: ${(fillMs / 1000).toFixed(2)} s ` +
+          `(${Math.round(TOTAL_SESSIONS / (fillMs / 1000)).toLocaleString('en')} sets/s)`,
+      );
+    }
+    printFigures('Sequential (one operation at a time, each awaited: round-trip latency bound)', sequential);
+    printFigures(`Concurrent (${CONCURRENCY} operations in flight)`, concurrent);
+
+    if (store !== undefined) {
+      const count = await store.countActive();
+      if (count !== TOTAL_SESSIONS)
+        throw new Error(`countActive returned ${count}, expected ${TOTAL_SESSIONS}`);
+      const countFigure = figure(sequential, `ours countActive (${TOTAL_SESSIONS} sessions)`);
+      printRatios('Ratios, sequential', targetRatios(sequential));
+      printRatios(`Ratios, ${CONCURRENCY} in flight`, targetRatios(concurrent));
+      const countUs = countFigure.meanUs;
+      printTable(
+        'countActive',
+        ['measure', 'value', 'target', 'verdict'],
+        [
+          [
+            `ours countActive at ${TOTAL_SESSIONS.toLocaleString('en')} sessions, mean`,
+            formatUs(countUs),
+            '< 1 ms',
+            countUs < 1000 ? 'met' : 'MISSED',
+          ],
+        ],
+      );
+    }
+    // connect-redis has no index: counting is a SCAN over the keyspace. Two calls, for scale.
+    const scans: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const started = performance.now();
+      const length = (await connectStore.length()) as number;
+      scans.push(`${formatUs((performance.now() - started) * 1000)} (${length} keys)`);
+    }
+    console.log(`\nFor scale: connect-redis length() (SCAN) at ${TOTAL_SESSIONS} keys: ${scans.join(', ')}`);
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await redis.stop();
+  }
+}
+
+/** The ratios with targets, plus ours against the raw command nearest to the same work. */
+function targetRatios(figures: BenchFigure[]): Ratio[] {
+  const f = (name: string) => figure(figures, name);
+  return [
+    ratio('get (touch: false) / @keyv/redis get', f('ours get (touch: false)'), f('@keyv/redis get'), 0.6),
+    ratio(
+      'get (touch: true) / connect-redis get+touch',
+      f('ours get (touch: true)'),
+      f('connect-redis get + touch'),
+      1.2,
+    ),
+    ratio('set / connect-redis set', f('ours set'), f('connect-redis set'), 0.7),
+    ratio('get (touch: false) / raw GET', f('ours get (touch: false)'), f('raw ioredis GET + JSON.parse')),
+    ratio(
+      'get (touch: true) / raw GETEX',
+      f('ours get (touch: true)'),
+      f('raw ioredis GETEX EX + JSON.parse'),
+    ),
+    ratio('set / raw SET EX', f('ours set'), f('raw ioredis JSON.stringify + SET EX')),
+    ratio('incrementCounter / raw HINCRBY', f('ours incrementCounter'), f('raw ioredis HINCRBY')),
+    ratio('update / raw SET EX', f('ours update (1 metadata key)'), f('raw ioredis JSON.stringify + SET EX')),
+  ];
+}
