@@ -24,7 +24,9 @@ export class KeywordKnowledgeBase implements KnowledgeBaseTool {
   readonly queries: string[] = [];
 
   constructor(docs: string[] = []) {
-    docs.forEach((content, i) => this.docs.push({ id: `doc-${i + 1}`, content, metadata: {} }));
+    docs.forEach((content, i) => {
+      this.docs.push({ id: `doc-${i + 1}`, content, metadata: {} });
+    });
   }
 
   async search(query: string, options: { k: number; threshold: number }): Promise<KnowledgeSource[]> {
