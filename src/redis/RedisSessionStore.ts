@@ -139,6 +139,8 @@ export class RedisSessionStore extends SessionStore {
   readonly #indexKeys: string[];
   readonly #scripts: Record<ScriptName, ScriptFn>;
   readonly #maxLifetime: string;
+  #readyWait: Promise<void> | undefined;
+  #readyListener: (() => void) | undefined;
   /** When the connection was last seen going down; undefined while it is (or may soon be) up. */
   #downSince: number | undefined;
   readonly #onReady = () => {
@@ -258,17 +260,36 @@ export class RedisSessionStore extends SessionStore {
       throw this.#unavailable(`the connection is down (status ${client.status})`);
     }
     if (client.status === 'wait') client.connect().catch(() => {});
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        client.off('ready', onReady);
-        reject(this.#unavailable(`no connection within ${this.#timeoutMs} ms (status ${client.status})`));
-      }, deadline - Date.now());
-      const onReady = () => {
-        clearTimeout(timer);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#nextReady(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                this.#unavailable(`no connection within ${this.#timeoutMs} ms (status ${client.status})`),
+              ),
+            Math.max(0, deadline - Date.now()),
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One shared promise for the next 'ready' event, however many calls wait on it. */
+  #nextReady(): Promise<void> {
+    this.#readyWait ??= new Promise<void>((resolve) => {
+      this.#readyListener = () => {
+        this.#readyWait = undefined;
+        this.#readyListener = undefined;
         resolve();
       };
-      client.once('ready', onReady);
+      this.#client.once('ready', this.#readyListener);
     });
+    return this.#readyWait;
   }
 
   #unavailable(reason: string, cause?: unknown): SessionStoreUnavailableError {
@@ -573,25 +594,23 @@ export class RedisSessionStore extends SessionStore {
     client.off('ready', this.#onReady);
     client.off('close', this.#onDown);
     client.off('end', this.#onDown);
+    if (this.#readyListener !== undefined) client.off('ready', this.#readyListener);
     if (!this.#owned) return;
     // QUIT lets the server finish what it was sent; bounded, then the socket is dropped regardless.
     let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        client.status === 'ready' ? client.quit() : Promise.resolve(),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-        }),
-      ]);
-    } catch {
-      // Nothing to do: the connection goes below either way.
-    } finally {
-      clearTimeout(timer);
-      client.disconnect();
-      client.off('error', this.#onError);
-      // Late socket errors during teardown must not crash the process.
-      client.on('error', () => {});
-    }
+    const ended = new Promise<void>((resolve) => {
+      if (client.status === 'end') resolve();
+      else client.once('end', () => resolve());
+      timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+    });
+    if (client.status === 'ready') client.quit().catch(() => {});
+    else client.disconnect();
+    await ended;
+    clearTimeout(timer);
+    if (client.status !== 'end') client.disconnect();
+    client.off('error', this.#onError);
+    // Late socket errors during teardown must not crash the process.
+    client.on('error', () => {});
   }
 
   // ---- reply checks ----

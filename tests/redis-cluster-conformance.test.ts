@@ -1,0 +1,65 @@
+// The shared conformance suite on a real 3-master Redis Cluster: every script touches one slot, and
+// countActive, listActive and cleanupExpired gather the index shards from every master.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_BUCKETS, RedisSessionStore } from '../src/index.js';
+import { describeSessionStoreConformance } from '../src/testing/index.js';
+import { type ClusterHandle, redisCommand, startCluster } from './helpers/redis-servers.js';
+
+let cluster: ClusterHandle;
+let n = 0;
+
+beforeAll(async () => {
+  cluster = await startCluster({ masters: 3 });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const create = (options: RedisSessionStore.Options | object = {}) => {
+  n += 1;
+  return new RedisSessionStore({
+    cluster: { nodes: cluster.nodes },
+    keyPrefix: `cc${n}:`,
+    ...options,
+  });
+};
+
+describeSessionStoreConformance('RedisSessionStore (Cluster)', ({ options }) => create(options), {
+  clock: 'real',
+  describe,
+  it,
+});
+
+describe('RedisSessionStore on a Cluster', () => {
+  it('spreads sessions over every master, each session key in its index shard slot', async () => {
+    const store = create();
+    try {
+      for (let i = 0; i < 200; i++) await store.set(`spread-${i}`, { messageCount: i });
+      expect(await store.countActive()).toBe(200);
+      const masters = await cluster.masters();
+      expect(masters).toHaveLength(3);
+      const prefix = (await store.getStats()).keyPrefix as string;
+      let total = 0;
+      for (const master of masters) {
+        // DBSIZE per master: session hashes plus index shards, so every master holds part of the data.
+        const size = Number(await redisCommand(master.port, ['DBSIZE']));
+        expect(size).toBeGreaterThan(0);
+        total += size;
+      }
+      expect(total).toBeGreaterThanOrEqual(200 + 1);
+      // A key with the user's own braces still hashes by our bucket tag: compare slots.
+      const id = '{evil}:x';
+      await store.set(id, {});
+      const bucketKeys = await Promise.all(
+        [`${prefix}{b0}:idx`, `${prefix}{b0}:s:${id}`].map((key) =>
+          redisCommand(cluster.nodes[0]?.port ?? 0, ['CLUSTER', 'KEYSLOT', key]),
+        ),
+      );
+      expect(bucketKeys[0]).toBe(bucketKeys[1]);
+      expect(REDIS_BUCKETS).toBe(64);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,344 @@
+// RedisSessionStore beyond the conformance suite, on one real redis-server: one command on the wire per
+// method (counted with MONITOR), exact metadata on every write path, corrupted records, user-supplied
+// clients, option checks, createSessionStore, and the no-SCAN rule for src/.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createSessionStore,
+  InMemorySessionStore,
+  isSessionDecodeError,
+  isSessionStoreUnavailableError,
+  isSessionValidationError,
+  RedisSessionStore,
+  type SessionStore,
+} from '../src/index.js';
+import { bucketOf, indexKey, sessionKey } from '../src/redis/keys.js';
+import { EXACT_METADATA_VALUES } from '../src/testing/index.js';
+import { freePort, type RedisServerHandle, startRedis, waitUntil } from './helpers/redis-servers.js';
+
+let server: RedisServerHandle;
+let admin: Redis;
+let n = 0;
+const open: SessionStore[] = [];
+
+beforeAll(async () => {
+  server = await startRedis();
+  admin = new Redis(server.url);
+});
+
+afterAll(async () => {
+  await Promise.all(open.map((store) => store.close()));
+  admin?.disconnect();
+  await server?.stop();
+});
+
+function newStore(options: Partial<RedisSessionStore.Options> = {}): RedisSessionStore {
+  n += 1;
+  const store = new RedisSessionStore({ url: server.url, keyPrefix: `t${n}:`, ...options });
+  open.push(store);
+  return store;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to reject');
+}
+
+describe('one command on the wire per method', () => {
+  it('counts the commands each method sends (MONITOR, Lua-internal calls excluded)', async () => {
+    const monitor = await new Redis(server.url).monitor();
+    const probe = new Redis(server.url);
+    const seen: { source: string; args: string[] }[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      seen.push({ source, args });
+    });
+    try {
+      const store = newStore();
+      const touchless = newStore({ touchOnGet: false });
+      // Warm-up: connect and load every script once (EVALSHA → NOSCRIPT → EVAL happens only here).
+      for (const s of [store, touchless]) {
+        await s.set('warm', { metadata: { a: 1 } });
+        await s.get('warm');
+        await s.get('warm', { touch: false });
+        await s.getOrCreate('warm');
+        await s.getOrCreate('warm-new');
+        await s.update('warm', { metadata: { b: 2 } });
+        await s.incrementCounter('warm', 'messageCount');
+        await s.touch('warm');
+        await s.exists('warm');
+        await s.delete('warm-new');
+        await s.countActive();
+      }
+      let marker = 0;
+      const countCommands = async (call: () => Promise<unknown>): Promise<string[]> => {
+        marker += 1;
+        const start = `start-${marker}`;
+        const end = `end-${marker}`;
+        await probe.echo(start);
+        await call();
+        await probe.echo(end);
+        await waitUntil('monitor to see the end marker', 2_000, async () =>
+          seen.some((e) => e.args[0]?.toLowerCase() === 'echo' && e.args[1] === end),
+        );
+        const from = seen.findIndex((e) => e.args[1] === start);
+        const to = seen.findIndex((e) => e.args[1] === end);
+        return seen
+          .slice(from + 1, to)
+          .filter((e) => e.source !== 'lua')
+          .map((e) => (e.args[0] ?? '').toLowerCase());
+      };
+      const cases: [string, () => Promise<unknown>][] = [
+        ['get (touch)', () => store.get('s1')],
+        ['get (no touch)', () => store.get('s1', { touch: false })],
+        ['get (touchOnGet false)', () => touchless.get('s1')],
+        ['set', () => store.set('s1', { userId: 'u', metadata: { x: [1, 2] } })],
+        ['update', () => store.update('s1', { escalated: true, metadata: { y: 1, x: undefined } })],
+        ['incrementCounter', () => store.incrementCounter('s1', 'hits', 2)],
+        ['getOrCreate (new)', () => store.getOrCreate('s2', { userId: 'u2' })],
+        ['getOrCreate (existing)', () => store.getOrCreate('s2')],
+        ['touch', () => store.touch('s1', { ttlSeconds: 60 })],
+        ['exists', () => store.exists('s1')],
+        ['delete', () => store.delete('s2')],
+        ['countActive', () => store.countActive()],
+        ['get of an absent session', () => store.get('absent')],
+      ];
+      const counts: Record<string, string[]> = {};
+      for (const [name, call] of cases) counts[name] = await countCommands(call);
+      for (const [name] of cases) {
+        expect(counts[name], name).toHaveLength(1);
+      }
+      // Scripts go out as EVALSHA once loaded; exists is the plain EXISTS command.
+      expect(counts.set).toEqual(['evalsha']);
+      expect(counts.exists).toEqual(['exists']);
+    } finally {
+      monitor.disconnect();
+      probe.disconnect();
+    }
+  });
+});
+
+describe('metadata round-trips exactly', () => {
+  const values = {
+    ...EXACT_METADATA_VALUES,
+    arraysOfEmptyObjects: [[{}, {}], [[{}]], []],
+    tinyNegative: -0.000001,
+    deep: { a: [{ b: [{}] }], c: {} },
+    bigFraction: 123456789.12345679,
+  };
+
+  it('through set, get, update, incrementCounter and getOrCreate', async () => {
+    const store = newStore();
+    const saved = await store.set('m1', { metadata: values });
+    expect(saved.metadata).toStrictEqual(values);
+    expect((await store.get('m1'))?.metadata).toStrictEqual(values);
+    await store.update('m1', { metadata: { other: 'x' } });
+    await store.incrementCounter('m1', 'count', 7);
+    await store.incrementCounter('m1', 'messageCount', 2);
+    const after = await store.get('m1', { touch: false });
+    expect(after?.metadata).toStrictEqual({ ...values, other: 'x', count: 7 });
+    expect(after?.messageCount).toBe(2);
+
+    await store.set('m2', {});
+    expect((await store.update('m2', { metadata: values }))?.metadata).toStrictEqual(values);
+    expect((await store.get('m2'))?.metadata).toStrictEqual(values);
+
+    const created = await store.getOrCreate('m3', { metadata: values });
+    expect(created.session.metadata).toStrictEqual(values);
+    expect((await store.getOrCreate('m3')).session.metadata).toStrictEqual(values);
+    // Each value is its own hash field holding the exact JSON text Node wrote.
+    const raw = await admin.hget(sessionKey(`t${n}:`, 'm3'), 'm:arraysOfEmptyObjects');
+    expect(raw).toBe('[[{},{}],[[{}]],[]]');
+  });
+});
+
+describe('corrupted records', () => {
+  it('a record edited by hand gives SessionDecodeError, never a crash, null or raw Redis error', async () => {
+    const store = newStore();
+    const prefix = `t${n}:`;
+    const corruptions: [string, (key: string) => Promise<unknown>][] = [
+      ['version text', (key) => admin.hset(key, 'v', 'garbage')],
+      ['escalated text', (key) => admin.hset(key, 'esc', 'maybe')],
+      ['metadata JSON', (key) => admin.hset(key, 'm:bad', '{not json')],
+      ['userId type', (key) => admin.hset(key, 'uid', '42')],
+      ['missing createdAt', (key) => admin.hdel(key, 'ca')],
+      ['ttl text (read with touch)', (key) => admin.hset(key, 'ttl', 'soon')],
+      [
+        'wrong key type',
+        async (key) => {
+          await admin.del(key);
+          await admin.set(key, 'a string, not a hash');
+        },
+      ],
+    ];
+    for (const [what, corrupt] of corruptions) {
+      const id = `bad-${what}`;
+      await store.set(id, { metadata: { bad: 1 } });
+      await corrupt(sessionKey(prefix, id));
+      for (const touch of [false, true]) {
+        if (what.startsWith('ttl') && !touch) continue;
+        const error = await rejection(store.get(id, { touch }));
+        expect(isSessionDecodeError(error), `${what} (touch ${touch}): ${String(error)}`).toBe(true);
+      }
+    }
+    // A corrupted counter is refused as input, not crashed on.
+    await store.set('bad-counter', { metadata: { n: 1 } });
+    await admin.hset(sessionKey(prefix, 'bad-counter'), 'm:n', '1.5e400');
+    expect(isSessionValidationError(await rejection(store.incrementCounter('bad-counter', 'n')))).toBe(true);
+    // set repairs a corrupted hash.
+    const repaired = await store.set('bad-version text', { userId: 'again' });
+    expect(repaired.userId).toBe('again');
+    expect((await store.get('bad-version text'))?.userId).toBe('again');
+  });
+});
+
+describe('clients and options', () => {
+  it('works on a client the user passed, and close() leaves that client open', async () => {
+    const client = new Redis(server.url);
+    try {
+      const store = new RedisSessionStore({ client, keyPrefix: 'user-client:' });
+      await store.set('c1', { userId: 'u' });
+      expect((await store.get('c1'))?.userId).toBe('u');
+      expect((await store.getStats()).ownsClient).toBe(false);
+      await store.close();
+      expect(client.status).toBe('ready');
+      expect(await client.ping()).toBe('PONG');
+      // A second store on the same client reuses the namespaced scripts.
+      const again = new RedisSessionStore({ client, keyPrefix: 'user-client:' });
+      expect((await again.get('c1', { touch: false }))?.userId).toBe('u');
+      await again.close();
+      expect(await client.ping()).toBe('PONG');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('a store built from a URL quits its own connection on close', async () => {
+    const store = newStore();
+    await store.set('u1', {});
+    await store.close();
+    expect(store.client.status).toBe('end');
+  });
+
+  it('rejects bad options with SessionValidationError naming the option', () => {
+    const bad: [object, RegExp][] = [
+      [{}, /exactly one of url, client, cluster or sentinel/],
+      [{ url: server.url, client: admin }, /exactly one of url, client, cluster or sentinel/],
+      [{ url: 'http://localhost' }, /url/],
+      [{ url: server.url, keyPrefix: 'a{b}' }, /keyPrefix/],
+      [{ url: server.url, commandTimeoutMs: 0 }, /commandTimeoutMs/],
+      [{ url: server.url, connectTimeoutMs: -1 }, /connectTimeoutMs/],
+      [{ client: {} }, /client/],
+      [{ cluster: { nodes: [] } }, /cluster/],
+      [{ sentinel: { sentinels: 'x' } }, /sentinel/],
+      [{ url: server.url, defaultTtlSeconds: -1 }, /defaultTtlSeconds/],
+    ];
+    for (const [options, message] of bad) {
+      let error: unknown;
+      try {
+        new RedisSessionStore(options as RedisSessionStore.Options);
+      } catch (e) {
+        error = e;
+      }
+      expect(isSessionValidationError(error), JSON.stringify(options)).toBe(true);
+      expect(String((error as Error).message)).toMatch(message);
+    }
+  });
+
+  it('keeps ids with braces, colons and stars inside the namespace and its bucket', async () => {
+    const store = newStore();
+    const prefix = `t${n}:`;
+    for (const id of ['{x}', 'a:{b}:c', '*', 'ü{}🙂']) {
+      await store.set(id, {});
+      const bucket = bucketOf(id);
+      expect(await admin.exists(sessionKey(prefix, id))).toBe(1);
+      expect(await admin.zscore(indexKey(prefix, bucket), id)).not.toBeNull();
+      // The first `{` of the key is ours, so the hash tag is our bucket whatever the id holds.
+      expect(sessionKey(prefix, id)).toContain(`{b${bucket}}:s:${id}`);
+      expect(sessionKey(prefix, id).indexOf('{')).toBe(prefix.length);
+    }
+    expect(await store.countActive()).toBe(4);
+  });
+});
+
+describe('createSessionStore', () => {
+  it('picks memory without a URL, Redis with one, and REDIS_URL from the environment', async () => {
+    const memory = await createSessionStore({ env: {} });
+    expect(memory).toBeInstanceOf(InMemorySessionStore);
+    await memory.close();
+    const fromUrl = await createSessionStore({ url: server.url, env: {} });
+    expect(fromUrl).toBeInstanceOf(RedisSessionStore);
+    await fromUrl.set('f1', {});
+    await fromUrl.close();
+    const fromEnv = await createSessionStore({
+      env: { REDIS_URL: server.url },
+      redis: { keyPrefix: 'env:' },
+    });
+    expect(fromEnv).toBeInstanceOf(RedisSessionStore);
+    expect((await fromEnv.getStats()).keyPrefix).toBe('env:');
+    await fromEnv.close();
+  });
+
+  it('rejects an unreachable Redis unless fallbackToMemory, which logs a warning', async () => {
+    const deadUrl = `redis://127.0.0.1:${await freePort()}`;
+    const started = Date.now();
+    const error = await rejection(
+      createSessionStore({ url: deadUrl, env: {}, redis: { commandTimeoutMs: 500 } }),
+    );
+    expect(isSessionStoreUnavailableError(error)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const warnings: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn(message: string) {
+        warnings.push(message);
+      },
+      error() {},
+    };
+    const fallback = await createSessionStore({
+      url: deadUrl,
+      env: {},
+      fallbackToMemory: true,
+      logger,
+      redis: { commandTimeoutMs: 500 },
+    });
+    expect(fallback).toBeInstanceOf(InMemorySessionStore);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/fallbackToMemory/);
+    await fallback.close();
+  });
+});
+
+describe('no keyspace scans in src/', () => {
+  it('src/ never uses SCAN, KEYS or scanStream', () => {
+    const root = path.resolve(import.meta.dirname, '../src');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const full = path.join(dir, name);
+        if (statSync(full).isDirectory()) walk(full);
+        else if (full.endsWith('.ts')) files.push(full);
+      }
+    };
+    walk(root);
+    expect(files.length).toBeGreaterThan(10);
+    const offending: string[] = [];
+    for (const file of files) {
+      for (const [i, line] of readFileSync(file, 'utf8').split('\n').entries()) {
+        const code = line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, '');
+        const redisCall = /['"`](SCAN|KEYS|HSCAN|SSCAN|ZSCAN)['"`]/i.test(code);
+        const clientCall = /\bscan(Stream|Buffer|BufferStream)?\s*\(/i.test(code);
+        const keysCall = /\.keys\s*\(/.test(code.replace(/Object\.keys\s*\(/g, ''));
+        if (redisCall || clientCall || keysCall)
+          offending.push(`${path.relative(root, file)}:${i + 1}: ${line.trim()}`);
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+});
