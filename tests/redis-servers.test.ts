@@ -12,6 +12,7 @@ import {
   startCluster,
   startRedis,
   startRedisProcess,
+  startSentinelGroup,
 } from './helpers/redis-servers.js';
 
 /** Resolves true when a TCP connect to 127.0.0.1:port is refused (nothing listens there). */
@@ -171,5 +172,37 @@ describe('startCluster', () => {
       expect(replication).toContain('role:slave');
       expect(replication).toContain('master_link_status:up');
     }
+  });
+});
+
+describe('startSentinelGroup', () => {
+  it('sentinels report the master, a { sentinels, name } client can SET/GET, stop() frees every port', async () => {
+    const group = await startSentinelGroup();
+    cleanups.push(() => group.stop());
+    expect(group.name).toBe('mymaster');
+    expect(group.sentinels).toHaveLength(3);
+    expect(await group.currentMaster()).toEqual({ host: '127.0.0.1', port: group.master.port });
+    for (const { port } of group.sentinels) {
+      expect(await redisCommand(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'])).toEqual([
+        '127.0.0.1',
+        String(group.master.port),
+      ]);
+    }
+    const replication = String(await redisCommand(group.replica.port, ['INFO', 'replication']));
+    expect(replication).toContain(`master_port:${group.master.port}`);
+
+    const client = new Redis({ sentinels: group.sentinels, name: group.name, maxRetriesPerRequest: 1 });
+    cleanups.push(async () => client.disconnect());
+    expect(await client.set('via-sentinel', 'yes')).toBe('OK');
+    expect(await client.get('via-sentinel')).toBe('yes');
+    // The write went to the master the Sentinels named.
+    expect(await redisCommand(group.master.port, ['GET', 'via-sentinel'])).toBe('yes');
+    client.disconnect();
+
+    const first = group.sentinels[0]!.port;
+    expect(group.sentinel(first).port).toBe(first);
+    await group.stop();
+    const ports = [...group.sentinels.map((s) => s.port), group.master.port, group.replica.port];
+    for (const port of ports) expect(await refused(port)).toBe(true);
   });
 });
