@@ -23,6 +23,11 @@ export interface BenchFigure {
   samples: number;
   /** Operations per second of every round, in round order: the spread between runs. */
   rounds: number[];
+  /**
+   * Process CPU time (user + system, all threads) per operation, in microseconds: the lowest of the
+   * rounds. Less sensitive than wall time to other work on the machine.
+   */
+  cpuUs: number;
 }
 
 export interface GroupSettings {
@@ -42,6 +47,7 @@ interface RoundFigure {
   meanUs: number;
   rme: number;
   samples: number;
+  cpuUs: number;
 }
 
 async function runRound(cases: BenchCase[], settings: GroupSettings): Promise<RoundFigure[]> {
@@ -53,7 +59,20 @@ async function runRound(cases: BenchCase[], settings: GroupSettings): Promise<Ro
     warmupIterations: 8,
     throws: true,
   });
-  for (const c of cases) bench.add(c.name, c.fn);
+  const cpu = new Map<string, number>();
+  for (const c of cases) {
+    let start: NodeJS.CpuUsage | undefined;
+    bench.add(c.name, c.fn, {
+      beforeAll: (mode) => {
+        if (mode === 'run') start = process.cpuUsage();
+      },
+      afterAll: (mode) => {
+        if (mode !== 'run' || start === undefined) return;
+        const used = process.cpuUsage(start);
+        cpu.set(c.name, used.user + used.system);
+      },
+    });
+  }
   await bench.run();
   return cases.map((c) => {
     const result = bench.getTask(c.name)?.result;
@@ -62,11 +81,13 @@ async function runRound(cases: BenchCase[], settings: GroupSettings): Promise<Ro
     }
     const batch = c.batch ?? 1;
     const meanMs = result.latency.mean;
+    const samples = result.latency.samplesCount;
     return {
       opsPerSec: (batch * 1000) / meanMs,
       meanUs: (meanMs * 1000) / batch,
       rme: result.latency.rme,
-      samples: result.latency.samplesCount,
+      samples,
+      cpuUs: (cpu.get(c.name) ?? Number.NaN) / (samples * batch),
     };
   });
 }
@@ -81,7 +102,12 @@ export async function runGroup(cases: BenchCase[], settings: GroupSettings): Pro
   return cases.map((c, i) => {
     const perRound = rounds.map((round) => round[i] as RoundFigure);
     const best = perRound.reduce((a, b) => (b.opsPerSec > a.opsPerSec ? b : a));
-    return { name: c.name, ...best, rounds: perRound.map((f) => f.opsPerSec) };
+    return {
+      name: c.name,
+      ...best,
+      rounds: perRound.map((f) => f.opsPerSec),
+      cpuUs: Math.min(...perRound.map((f) => f.cpuUs)),
+    };
   });
 }
 
@@ -113,13 +139,14 @@ export function printTable(title: string, header: string[], rows: string[][]): v
 export function printFigures(title: string, figures: BenchFigure[]): void {
   printTable(
     title,
-    ['operation', 'ops/s (best)', 'mean/op', '±rme', 'rounds: ops/s min–max'],
+    ['operation', 'ops/s (best)', 'mean/op', '±rme', 'rounds: ops/s min–max', 'CPU/op'],
     figures.map((f) => [
       f.name,
       formatOps(f.opsPerSec),
       formatUs(f.meanUs),
       `${f.rme.toFixed(1)}%`,
       `${formatOps(Math.min(...f.rounds))} – ${formatOps(Math.max(...f.rounds))}`,
+      formatUs(f.cpuUs),
     ]),
   );
 }

@@ -38,7 +38,11 @@ const CONCURRENCY = 64;
 const FILL_CONCURRENCY = 512;
 const TTL_SECONDS = 1800;
 
-type StoreConstructor = new (options: { url: string; keyPrefix: string }) => SessionStore;
+type StoreConstructor = new (options: {
+  url: string;
+  keyPrefix: string;
+  redisOptions?: { enableAutoPipelining?: boolean };
+}) => SessionStore;
 
 /** The Redis store when the library exports it; a reason otherwise, so the baselines still run. */
 async function loadRedisStore(): Promise<StoreConstructor | string> {
@@ -122,6 +126,15 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
     const store = typeof Store === 'string' ? undefined : new Store({ url: redis.url, keyPrefix: 'bench:' });
     if (store !== undefined) closers.push(() => store.close());
     else console.log(`\nRedisSessionStore not measured: ${Store}`);
+    // For the concurrent variant only: what ioredis autopipelining (off by default) changes, on the same
+    // data. Our store gets it through `redisOptions`; the raw client gets its own connection.
+    const pipelinedStore =
+      typeof Store === 'string'
+        ? undefined
+        : new Store({ url: redis.url, keyPrefix: 'bench:', redisOptions: { enableAutoPipelining: true } });
+    if (pipelinedStore !== undefined) closers.push(() => pipelinedStore.close());
+    const pipelinedRaw = new Redis(redis.url, { enableAutoPipelining: true });
+    closers.push(() => pipelinedRaw.quit());
 
     // Fill: our store holds TOTAL_SESSIONS; the baselines hold the working set (their cost per operation
     // does not depend on how many keys exist), and connect-redis gets TOTAL_SESSIONS for its SCAN count.
@@ -199,6 +212,20 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
     }
 
     const built = ops.map(([name, op]) => variants(name, op, next));
+    const pipelinedOps: [string, Op][] = [
+      [
+        'raw ioredis GET + JSON.parse, autopipelining',
+        async (n) => JSON.parse((await pipelinedRaw.get(`raw:${id(n)}`)) as string),
+      ],
+    ];
+    if (pipelinedStore !== undefined) {
+      pipelinedOps.unshift(
+        ['ours get (touch: false), autopipelining', (n) => pipelinedStore.get(id(n), { touch: false })],
+        ['ours set, autopipelining', (n) => pipelinedStore.set(id(n), sessionInput(n))],
+      );
+    }
+    for (const [, op] of pipelinedOps) await op(0);
+    const pipelined = pipelinedOps.map(([name, op]) => variants(name, op, next).concurrent);
     const countCase: BenchCase[] =
       store === undefined
         ? []
@@ -207,10 +234,8 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
       `Sequential: ${SEQUENTIAL_BATCH} awaited operations per sample; concurrent: waves of ${CONCURRENCY} in flight`,
     );
     const sequential = await runGroup([...built.map((b) => b.sequential), ...countCase], settings);
-    const concurrent = await runGroup(
-      built.map((b) => b.concurrent),
-      settings,
-    );
+    const concurrent = await runGroup([...built.map((b) => b.concurrent), ...pipelined], settings);
+    const serverStats = await commandStats(raw);
 
     if (fillMs !== undefined) {
       console.log(
@@ -243,6 +268,11 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
         ],
       );
     }
+    printTable(
+      'Server side (INFO commandstats over the whole run: time Redis spent per call, in µs)',
+      ['command', 'calls', 'µs per call'],
+      serverStats.map((c) => [c.command, c.calls.toLocaleString('en'), c.usecPerCall.toFixed(2)]),
+    );
     // connect-redis has no index: counting is a SCAN over the keyspace. Two calls, for scale.
     const scans: string[] = [];
     for (let i = 0; i < 2; i++) {
@@ -255,6 +285,20 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     await redis.stop();
   }
+}
+
+/** Per-command call counts and server time, busiest first (pipeline and fill traffic included). */
+async function commandStats(
+  client: Redis,
+): Promise<{ command: string; calls: number; usecPerCall: number }[]> {
+  const text = await client.info('commandstats');
+  const stats: { command: string; calls: number; usecPerCall: number }[] = [];
+  for (const line of text.split('\r\n')) {
+    const match = /^cmdstat_([^:]+):calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(line);
+    if (match === null) continue;
+    stats.push({ command: match[1] as string, calls: Number(match[2]), usecPerCall: Number(match[3]) });
+  }
+  return stats.filter((c) => c.calls >= 1000).sort((a, b) => b.calls - a.calls);
 }
 
 /** The ratios with targets, plus ours against the raw command nearest to the same work. */
