@@ -65,8 +65,8 @@ export class WriteLoad {
   readonly unexpected: { op: string; sessionId: string; error: unknown }[] = [];
   /** Start time (ms since load start) of every successful call. */
   readonly successTimes: number[] = [];
-  /** Every successful call: start time (ms since load start) and session. */
-  readonly successes: { at: number; sessionId: string }[] = [];
+  /** Every successful call: start time (ms since load start), session and operation. */
+  readonly successes: { at: number; sessionId: string; op: 'increment' | 'update' }[] = [];
   /** Start time (ms since load start) of the latest successful call, per session id. */
   readonly lastSuccessBySession = new Map<string, number>();
   readonly #options: Required<Omit<LoadOptions, 'stores' | 'idPrefix'>> & LoadOptions;
@@ -157,7 +157,7 @@ export class WriteLoad {
           session.lastAckedSeq = Math.max(session.lastAckedSeq, seq);
         }
         this.successTimes.push(started);
-        this.successes.push({ at: started, sessionId: session.id });
+        this.successes.push({ at: started, sessionId: session.id, op: increment ? 'increment' : 'update' });
         this.lastSuccessBySession.set(session.id, started);
       } catch (error) {
         const op = increment ? 'increment' : 'update';
