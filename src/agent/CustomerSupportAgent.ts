@@ -291,7 +291,11 @@ export class CustomerSupportAgent implements AsyncDisposable {
         type: 'error',
         requestId,
         code: typeof code === 'string' ? code : 'INTERNAL',
-        message: redact(error instanceof Error ? error.message : String(error)),
+        message: redact(
+          typeof (error as { message?: unknown } | null)?.message === 'string'
+            ? (error as { message: string }).message
+            : String(error),
+        ),
         ...(response === undefined ? {} : { response }),
         timestamp: now(),
       });
