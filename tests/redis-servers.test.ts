@@ -13,6 +13,7 @@ import {
   startRedis,
   startRedisProcess,
   startSentinelGroup,
+  waitUntil,
 } from './helpers/redis-servers.js';
 
 /** Resolves true when a TCP connect to 127.0.0.1:port is refused (nothing listens there). */
@@ -158,7 +159,7 @@ describe('startCluster', () => {
     for (const { port } of cluster.nodes) expect(await refused(port)).toBe(true);
   });
 
-  it('with one replica per master waits until every replica is linked', async () => {
+  it('with one replica per master: every replica linked; a SIGKILLed master fails over and rejoins on restart', async () => {
     const cluster = await startCluster({ replicasPerMaster: 1 });
     cleanups.push(() => cluster.stop());
     expect(cluster.nodes).toHaveLength(6);
@@ -172,6 +173,24 @@ describe('startCluster', () => {
       expect(replication).toContain('role:slave');
       expect(replication).toContain('master_link_status:up');
     }
+
+    // The short node timeout lets a replica take over a SIGKILLed master within seconds, and the old
+    // master comes back on its port and dir as a replica.
+    const victim = masters[0]!;
+    await cluster.node(victim.port).kill('SIGKILL');
+    let promoted: number | undefined;
+    await waitUntil('a replica to take over the killed master', 20_000, async () => {
+      const now = await cluster.masters();
+      const owner = now.find((m) => m.slots.some(([from]) => from === victim.slots[0]![0]));
+      promoted = owner !== undefined && !owner.failed && owner.port !== victim.port ? owner.port : undefined;
+      return promoted !== undefined;
+    });
+    expect(masterPorts.has(promoted!)).toBe(false);
+    await cluster.node(victim.port).restart();
+    await waitUntil('the old master to rejoin as a replica', 20_000, async () => {
+      const replication = String(await redisCommand(victim.port, ['INFO', 'replication']));
+      return replication.includes('role:slave') && replication.includes(`master_port:${promoted}`);
+    });
   });
 });
 
@@ -200,9 +219,30 @@ describe('startSentinelGroup', () => {
     client.disconnect();
 
     const first = group.sentinels[0]!.port;
+    expect(() => group.sentinel(1)).toThrow(/not a sentinel/);
     expect(group.sentinel(first).port).toBe(first);
     await group.stop();
     const ports = [...group.sentinels.map((s) => s.port), group.master.port, group.replica.port];
     for (const port of ports) expect(await refused(port)).toBe(true);
+  });
+});
+
+describe('startSentinelGroup failover', () => {
+  it('promotes the replica after the master is SIGKILLed, and every sentinel follows', async () => {
+    const group = await startSentinelGroup({ downAfterMs: 1_000 });
+    cleanups.push(() => group.stop());
+    await group.master.kill('SIGKILL');
+    await waitUntil('sentinels to promote the replica', 20_000, async () => {
+      return (await group.currentMaster()).port === group.replica.port;
+    });
+    const replication = String(await redisCommand(group.replica.port, ['INFO', 'replication']));
+    expect(replication).toContain('role:master');
+    // Every sentinel agrees, which needs the quorum and writable config files.
+    for (const { port } of group.sentinels) {
+      await waitUntil(`sentinel ${port} to follow the failover`, 10_000, async () => {
+        const reply = await redisCommand(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', group.name]);
+        return Array.isArray(reply) && reply[1] === String(group.replica.port);
+      });
+    }
   });
 });

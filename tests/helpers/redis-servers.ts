@@ -42,10 +42,64 @@ export interface RedisServerHandle {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Process and temp-dir bookkeeping: whatever is still alive when the test process exits is killed.
+// Process and temp-dir bookkeeping. Two layers: an 'exit' handler for a normal exit, and a watchdog
+// process for when this process dies without running it (test runners end workers with signals).
 
 const liveProcesses = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
+
+/**
+ * Source of the watchdog: it reads `+pid` / `-pid` / `d<dir>` / `r<dir>` lines on stdin and, once stdin
+ * closes (this process is gone, however it ended), SIGKILLs every pid still registered and removes
+ * every dir still registered.
+ */
+const WATCHDOG_SOURCE = `
+const fs = require('node:fs');
+const pids = new Set();
+const dirs = new Set();
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  let newline;
+  while ((newline = pending.indexOf('\\n')) >= 0) {
+    const line = pending.slice(0, newline);
+    pending = pending.slice(newline + 1);
+    const op = line[0];
+    const arg = line.slice(1);
+    if (op === '+') pids.add(Number(arg));
+    else if (op === '-') pids.delete(Number(arg));
+    else if (op === 'd') dirs.add(arg);
+    else if (op === 'r') dirs.delete(arg);
+  }
+});
+const sweep = () => {
+  for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+  for (const dir of dirs) { try { fs.rmSync(dir, { recursive: true, force: true }); } catch {} }
+  process.exit(0);
+};
+process.stdin.on('end', sweep);
+process.stdin.on('error', sweep);
+`;
+
+let watchdog: ChildProcess | undefined;
+
+function tellWatchdog(line: string): void {
+  if (watchdog === undefined) {
+    const { NODE_OPTIONS: _ignored, ...env } = process.env;
+    // Detached: a Ctrl-C sent to the whole process group must not end the watchdog before it sweeps.
+    watchdog = spawn(process.execPath, ['-e', WATCHDOG_SOURCE], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+      env,
+    });
+    watchdog.stdin?.on('error', () => {});
+    // Neither the watchdog nor its pipe may keep this process alive.
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+  watchdog.stdin?.write(`${line}\n`);
+}
 
 process.on('exit', () => {
   for (const child of liveProcesses) {
@@ -59,25 +113,33 @@ process.on('exit', () => {
     try {
       rmSync(dir, { recursive: true, force: true });
     } catch {
-      // Best effort at exit; the OS temp dir is cleaned eventually anyway.
+      // Best effort at exit; the watchdog tries again.
     }
   }
 });
 
 function track(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  const pid = child.pid;
   liveProcesses.add(child);
-  child.once('exit', () => liveProcesses.delete(child));
+  tellWatchdog(`+${pid}`);
+  child.once('exit', () => {
+    liveProcesses.delete(child);
+    tellWatchdog(`-${pid}`);
+  });
 }
 
 function makeTempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `ass-${prefix}-`));
   liveDirs.add(dir);
+  tellWatchdog(`d${dir}`);
   return dir;
 }
 
 function removeTempDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
   liveDirs.delete(dir);
+  tellWatchdog(`r${dir}`);
 }
 
 function isRunning(child: ChildProcess): boolean {
