@@ -62,4 +62,28 @@ describe('RedisSessionStore on a Cluster', () => {
       await store.close();
     }
   });
+
+  it('countActive and cleanupExpired survive SCRIPT FLUSH on every master (EVALSHA → EVAL)', async () => {
+    const debug: string[] = [];
+    const logger = { debug: (m: string) => debug.push(m), info() {}, warn() {}, error() {} };
+    const store = create({ logger });
+    try {
+      for (let i = 0; i < 30; i++) await store.set(`f-${i}`, {}, { ttlSeconds: i < 10 ? 0.2 : 60 });
+      expect(await store.countActive()).toBe(30);
+      for (const master of await cluster.masters()) {
+        expect(await redisCommand(master.port, ['SCRIPT', 'FLUSH'])).toBe('OK');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(await store.countActive()).toBe(20);
+      for (const master of await cluster.masters()) await redisCommand(master.port, ['SCRIPT', 'FLUSH']);
+      expect(await store.cleanupExpired()).toBe(10);
+      expect((await store.listActive({ limit: 100 })).sort()).toEqual(
+        Array.from({ length: 20 }, (_, i) => `f-${i + 10}`).sort(),
+      );
+      // Every shard was settled by the per-master pipelines, none through the one-by-one fallback.
+      expect(debug.filter((m) => m.includes('one by one'))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
 });

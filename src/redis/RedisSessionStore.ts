@@ -2,6 +2,7 @@
 // one Lua script — one command on the wire, atomic, timed by the server clock — and every call is bounded
 // by a client-side deadline, so "Redis is down" surfaces as SessionStoreUnavailableError, never as a hang
 // or as null.
+import { createHash } from 'node:crypto';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { SessionData } from '../codec/SessionData.js';
 import {
@@ -14,7 +15,7 @@ import {
 import { buildSession, encodedSize } from '../store/records.js';
 import { type GetOrCreateResult, SessionStore, type SessionStoreOptions } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
-import { allIndexKeys, BUCKETS, bucketOf, indexKey, sessionKey } from './keys.js';
+import { allIndexKeys, BUCKETS, bucketOf, bucketSlot, indexKey, sessionKey } from './keys.js';
 import { decodeHash, encodeInput, entryOverhead, metaField, sessionFromInput } from './record.js';
 import {
   CLEANUP_LUA,
@@ -90,6 +91,12 @@ const SCRIPTS = {
 } as const satisfies Record<string, readonly [string, string, number | undefined]>;
 
 type ScriptName = keyof typeof SCRIPTS;
+
+// SHA1 of the scripts run on individual Cluster nodes through pipelines (EVALSHA, EVAL on NOSCRIPT).
+const SCRIPT_SHAS = {
+  count: createHash('sha1').update(COUNT_LUA).digest('hex'),
+  cleanup: createHash('sha1').update(CLEANUP_LUA).digest('hex'),
+};
 
 function fail(option: string, message: string): never {
   throw new SessionValidationError(`Invalid RedisSessionStore option ${option}: ${message}`, {
@@ -565,13 +572,63 @@ export class RedisSessionStore extends SessionStore {
     return (await this.#perShard(CLEANUP_SHARD)).reduce((a, b) => a + b, 0);
   }
 
-  /** One single-key script per index shard, in parallel (Cluster). */
-  #perShard(op: 'count' | 'cleanup'): Promise<number[]> {
-    return Promise.all(
-      this.#indexKeys.map(async (key) =>
-        this.#integer(await this.#run(undefined, () => this.#scripts[op](1, key))),
+  /**
+   * Runs a single-key index script (count or cleanup) on every shard of a Cluster and returns one
+   * integer per shard, in shard order. Shards are grouped by the master that owns their slot and sent as
+   * one pipeline per master: one round trip per master. When the slot map is not known yet, or a node
+   * answers with a redirection (resharding), the shards concerned go through the Cluster client one by one.
+   */
+  async #perShard(op: 'count' | 'cleanup'): Promise<number[]> {
+    const cluster = this.#client as Cluster;
+    const results: (number | undefined)[] = new Array(BUCKETS).fill(undefined);
+    const masters = new Map<string, Redis>();
+    for (const node of cluster.nodes('master')) {
+      masters.set(`${node.options.host}:${node.options.port}`, node);
+    }
+    const groups = new Map<Redis, number[]>();
+    for (let bucket = 0; bucket < BUCKETS; bucket++) {
+      const owner = cluster.slots[bucketSlot(bucket)]?.[0];
+      const node = owner === undefined ? undefined : masters.get(owner);
+      if (node === undefined) continue;
+      const list = groups.get(node) ?? [];
+      list.push(bucket);
+      groups.set(node, list);
+    }
+    const [, lua] = SCRIPTS[op];
+    const sha = SCRIPT_SHAS[op];
+    await this.#run(undefined, () =>
+      Promise.all(
+        [...groups].map(async ([node, buckets]) => {
+          const send = async (list: number[], withSource: boolean) => {
+            const pipeline = node.pipeline();
+            for (const bucket of list) {
+              const key = this.#indexKeys[bucket] as string;
+              if (withSource) pipeline.eval(lua, 1, key);
+              else pipeline.evalsha(sha, 1, key);
+            }
+            return (await pipeline.exec()) ?? [];
+          };
+          let replies = await send(buckets, false);
+          // The script is not cached on that node yet (first use, restart, SCRIPT FLUSH): send its source.
+          if (replies.some(([error]) => error?.message.startsWith('NOSCRIPT')))
+            replies = await send(buckets, true);
+          for (const [i, [error, value]] of replies.entries()) {
+            if (error === null && typeof value === 'number') results[buckets[i] as number] = value;
+          }
+        }),
       ),
     );
+    // Whatever the grouped path could not settle: one call per shard through the Cluster client.
+    const unsettled = results.filter((value) => value === undefined).length;
+    if (unsettled > 0) this.logger.debug('redis index shards read one by one', { op, shards: unsettled });
+    await Promise.all(
+      results.map(async (value, bucket) => {
+        if (value !== undefined) return;
+        const key = this.#indexKeys[bucket] as string;
+        results[bucket] = this.#integer(await this.#run(undefined, () => this.#scripts[op](1, key)));
+      }),
+    );
+    return results as number[];
   }
 
   protected async doStats(): Promise<Record<string, unknown>> {

@@ -35,3 +35,20 @@ export function indexKey(prefix: string, bucket: number): string {
 export function allIndexKeys(prefix: string): string[] {
   return Array.from({ length: BUCKETS }, (_, bucket) => indexKey(prefix, bucket));
 }
+
+/** CRC16/XMODEM, the checksum Redis Cluster maps keys to slots with. */
+function crc16(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const byte of bytes) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) {
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    }
+  }
+  return crc;
+}
+
+/** The Cluster slot of a bucket's keys: the slot of its hash tag `b<N>` (16384 slots). */
+export function bucketSlot(bucket: number): number {
+  return crc16(Buffer.from(`b${bucket}`, 'utf8')) % 16384;
+}
