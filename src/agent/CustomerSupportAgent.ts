@@ -387,6 +387,8 @@ export class CustomerSupportAgent implements AsyncDisposable {
 
       status('context');
       const memoryContext = this.#loadMemory(sessionId, tools, signal);
+      // Awaited below; this only keeps an abort that ends the turn earlier from surfacing as unhandled.
+      memoryContext.catch(() => undefined);
       let processed: ProcessedAttachment[] = [];
       if (attachments.length > 0) {
         status('attachments');

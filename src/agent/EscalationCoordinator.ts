@@ -114,8 +114,9 @@ export class EscalationCoordinator {
         expectedVersion = current.version;
       }
       const claim: Claim = { id: randomUUID(), at: Date.now() };
+      let claimed: SessionData | null;
       try {
-        await raceAbort(
+        claimed = await raceAbort(
           this.#store.update(
             id,
             {
@@ -132,6 +133,7 @@ export class EscalationCoordinator {
         expectedVersion = undefined;
         continue;
       }
+      if (claimed === null) return { status: 'failed', error: 'the session expired during escalation' };
       return this.#fulfil(id, claim, reasons, createTicket);
     }
     return { status: 'pending' };
