@@ -9,6 +9,7 @@ import {
   freePort,
   type RedisServerHandle,
   redisCommand,
+  runningServerPids,
   startCluster,
   startRedis,
   startRedisProcess,
@@ -38,6 +39,8 @@ function client(port: number): Redis {
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  // Every helper's stop() must leave no server process behind.
+  expect(runningServerPids()).toEqual([]);
 });
 
 describe('freePort', () => {
@@ -121,6 +124,24 @@ describe('startRedisProcess', () => {
     // The error carries redis-server's own complaint, and arrives without waiting out the deadline.
     await expect(started).rejects.toThrow(/did not start: process exited[\s\S]*no-such-option/);
     expect(await refused(port)).toBe(true);
+  });
+});
+
+describe('a start that fails midway', () => {
+  it.each([
+    ['startCluster', () => startCluster({ startTimeoutMs: 300 })],
+    ['startSentinelGroup', () => startSentinelGroup({ startTimeoutMs: 300 })],
+  ] as const)(
+    '%s stops every process it started and says what did not become ready',
+    async (_name, start) => {
+      const before = runningServerPids();
+      await expect(start()).rejects.toThrow(/did not become ready|did not start|failed/);
+      expect(runningServerPids()).toEqual(before);
+    },
+  );
+
+  it('startCluster refuses fewer than 3 masters', async () => {
+    await expect(startCluster({ masters: 2 })).rejects.toThrow(/masters must be an integer >= 3/);
   });
 });
 

@@ -45,8 +45,21 @@ export interface RedisServerHandle {
 // Process and temp-dir bookkeeping. Two layers: an 'exit' handler for a normal exit, and a watchdog
 // process for when this process dies without running it (test runners end workers with signals).
 
-const liveProcesses = new Set<ChildProcess>();
-const liveDirs = new Set<string>();
+interface Registry {
+  processes: Set<ChildProcess>;
+  dirs: Set<string>;
+  watchdog: ChildProcess | undefined;
+}
+
+// Kept on globalThis: a runner that evaluates this module once per test file in the same process must
+// still end up with one registry, one exit hook and one watchdog.
+const REGISTRY_KEY = Symbol.for('agent-session-store/tests/redis-servers');
+const globalSlot = globalThis as { [REGISTRY_KEY]?: Registry };
+const firstLoad = globalSlot[REGISTRY_KEY] === undefined;
+if (firstLoad) globalSlot[REGISTRY_KEY] = { processes: new Set(), dirs: new Set(), watchdog: undefined };
+const registry = globalSlot[REGISTRY_KEY]!;
+const liveProcesses = registry.processes;
+const liveDirs = registry.dirs;
 
 /**
  * Source of the watchdog: it reads `+pid` / `-pid` / `d<dir>` / `r<dir>` lines on stdin and, once stdin
@@ -82,9 +95,8 @@ process.stdin.on('end', sweep);
 process.stdin.on('error', sweep);
 `;
 
-let watchdog: ChildProcess | undefined;
-
 function tellWatchdog(line: string): void {
+  let watchdog = registry.watchdog;
   if (watchdog === undefined) {
     const { NODE_OPTIONS: _ignored, ...env } = process.env;
     // Detached: a Ctrl-C sent to the whole process group must not end the watchdog before it sweeps.
@@ -97,11 +109,12 @@ function tellWatchdog(line: string): void {
     // Neither the watchdog nor its pipe may keep this process alive.
     watchdog.unref();
     (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    registry.watchdog = watchdog;
   }
   watchdog.stdin?.write(`${line}\n`);
 }
 
-process.on('exit', () => {
+function sweepAtExit(): void {
   for (const child of liveProcesses) {
     try {
       child.kill('SIGKILL');
@@ -116,7 +129,14 @@ process.on('exit', () => {
       // Best effort at exit; the watchdog tries again.
     }
   }
-});
+}
+
+if (firstLoad) process.on('exit', sweepAtExit);
+
+/** Pids of the server processes started here that are still running: 0 entries once all stopped. */
+export function runningServerPids(): number[] {
+  return [...liveProcesses].flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
+}
 
 function track(child: ChildProcess): void {
   if (child.pid === undefined) return;
