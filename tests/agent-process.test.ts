@@ -400,6 +400,63 @@ describe('processMessage input and lifecycle', () => {
     expect(isOperationAbortedError(error)).toBe(true);
   });
 
+  it('an abort while memory is still loading leaves no unhandled rejection behind', async () => {
+    const controller = new AbortController();
+    const agent = new CustomerSupportAgent({
+      store: new InMemorySessionStore(),
+      tools: {
+        memory: {
+          summarize: () => new Promise(() => {}),
+          retrieve: () => new Promise(() => {}),
+          store: async () => {},
+        },
+        knowledgeBase: {
+          search: async () => {
+            controller.abort();
+            return [];
+          },
+        },
+      },
+    });
+    const error = await agent
+      .processMessage({ sessionId: 'ab2', message: 'q', signal: controller.signal })
+      .catch((e: unknown) => e);
+    expect(isOperationAbortedError(error)).toBe(true);
+    // Vitest fails the run on an unhandled rejection; give one a chance to surface.
+    await new Promise((r) => setTimeout(r, 10));
+  });
+
+  it('a throwing host escalation policy degrades to "no escalation" and is reported', async () => {
+    const agent = new CustomerSupportAgent({
+      store: new InMemorySessionStore(),
+      escalationPolicy: () => {
+        throw new Error('policy bug');
+      },
+    });
+    const response = await agent.processMessage({ sessionId: 'pol', message: 'get me a human' });
+    expect(response.requiresEscalation).toBe(false);
+    expect(response.metadata.toolErrors).toEqual([{ tool: 'escalationPolicy', error: 'policy bug' }]);
+  });
+
+  it('a host escalation policy function replaces the rules', async () => {
+    const agent = new CustomerSupportAgent({
+      store: new InMemorySessionStore(),
+      escalationPolicy: ({ message }) => ({
+        escalate: message.includes('refund'),
+        reasons: ['vip'],
+        confidence: 0.6,
+      }),
+    });
+    const calm = await agent.processMessage({ sessionId: 'pf', message: 'I want a human' });
+    expect(calm.requiresEscalation).toBe(false);
+    const vip = await agent.processMessage({ sessionId: 'pf', message: 'refund please' });
+    expect(vip).toMatchObject({
+      requiresEscalation: true,
+      confidence: 0.6,
+      metadata: { escalationReasons: ['vip'] },
+    });
+  });
+
   it('initialises factories concurrently, reports failures, and cleans up without closing the store', async () => {
     const order: string[] = [];
     let releaseKb: () => void = () => {};

@@ -750,7 +750,13 @@ export class CustomerSupportAgent implements AsyncDisposable {
       }
       // The tool failed: the built-in rules are better than never escalating.
     }
-    return await this.#policy(input);
+    try {
+      return await this.#policy(input);
+    } catch (error) {
+      // A host policy's bug must not cost the customer the answer; it shows up in toolErrors.
+      tools.failed('escalationPolicy', error);
+      return { escalate: false, reasons: [], confidence: 0 };
+    }
   }
 
   async #respond(context: GenerationContext, emit: Emit): Promise<string> {

@@ -186,6 +186,8 @@ describe('ToolRunner circuit breaker', () => {
     expect((error as CircuitOpenError).retryAfterMs).toBe(10_000);
     expect(fn).toHaveBeenCalledTimes(3);
     expect(runner.metrics('kb')).toMatchObject({ circuitState: 'open', shortCircuits: 1, calls: 4 });
+    // Latency figures cover only the three calls that reached the tool.
+    expect(runner.metrics('kb').latencyMs).not.toBeNull();
     // Other tools have their own breaker.
     await expect(runner.run('memory', async () => 'fine')).resolves.toBe('fine');
   });

@@ -84,7 +84,10 @@ export interface ToolMetrics {
   shortCircuits: number;
   circuitState: CircuitState;
   consecutiveFailures: number;
-  /** Whole-call latency (retries and waits included) over the last 128 calls, in milliseconds. */
+  /**
+   * Whole-call latency (retries and backoff waits included) over the last 128 calls that reached the
+   * tool, in milliseconds; null before the first.
+   */
   latencyMs: { last: number; avg: number; p95: number; max: number } | null;
 }
 
@@ -196,10 +199,12 @@ export class ToolRunner {
     const state = this.#state(tool);
     state.calls += 1;
     const started = performance.now();
+    let invoked = false;
     try {
       for (let attempt = 1; ; attempt += 1) {
         throwIfAborted(signal);
         const probe = this.#admit(tool, state);
+        invoked = true;
         try {
           const value = await this.#attempt(tool, fn, attempt, timeoutMs, signal);
           this.#succeeded(tool, state);
@@ -224,7 +229,8 @@ export class ToolRunner {
         }
       }
     } finally {
-      this.#recordLatency(state, performance.now() - started);
+      // Calls refused before reaching the tool would drag the figures towards zero.
+      if (invoked) this.#recordLatency(state, performance.now() - started);
     }
   }
 
