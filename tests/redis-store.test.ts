@@ -152,7 +152,7 @@ describe('metadata round-trips exactly', () => {
     expect(created.session.metadata).toStrictEqual(values);
     expect((await store.getOrCreate('m3')).session.metadata).toStrictEqual(values);
     // Each value is its own hash field holding the exact JSON text Node wrote.
-    const raw = await admin.hget(sessionKey(`t${n}:`, 'm3'), 'm:arraysOfEmptyObjects');
+    const raw = await admin.hget(sessionKey(`t${n}:`, 'm3'), 'm:"arraysOfEmptyObjects"');
     expect(raw).toBe('[[{},{}],[[{}]],[]]');
   });
 });
@@ -164,7 +164,7 @@ describe('corrupted records', () => {
     const corruptions: [string, (key: string) => Promise<unknown>][] = [
       ['version text', (key) => admin.hset(key, 'v', 'garbage')],
       ['escalated text', (key) => admin.hset(key, 'esc', 'maybe')],
-      ['metadata JSON', (key) => admin.hset(key, 'm:bad', '{not json')],
+      ['metadata JSON', (key) => admin.hset(key, 'm:"bad"', '{not json')],
       ['userId type', (key) => admin.hset(key, 'uid', '42')],
       ['missing createdAt', (key) => admin.hdel(key, 'ca')],
       ['ttl text (read with touch)', (key) => admin.hset(key, 'ttl', 'soon')],
@@ -188,7 +188,7 @@ describe('corrupted records', () => {
     }
     // A corrupted counter is refused as input, not crashed on.
     await store.set('bad-counter', { metadata: { n: 1 } });
-    await admin.hset(sessionKey(prefix, 'bad-counter'), 'm:n', '1.5e400');
+    await admin.hset(sessionKey(prefix, 'bad-counter'), 'm:"n"', '1.5e400');
     expect(isSessionValidationError(await rejection(store.incrementCounter('bad-counter', 'n')))).toBe(true);
     // set repairs a corrupted hash.
     const repaired = await store.set('bad-version text', { userId: 'again' });

@@ -16,7 +16,7 @@ import { buildSession, encodedSize } from '../store/records.js';
 import { type GetOrCreateResult, SessionStore, type SessionStoreOptions } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { allIndexKeys, BUCKETS, bucketOf, bucketSlot, indexKey, sessionKey } from './keys.js';
-import { decodeHash, encodeInput, entryOverhead, metaField, sessionFromInput } from './record.js';
+import { decodeSessionText, encodeInput, entryOverhead, metaField, sessionFromInput } from './record.js';
 import {
   CLEANUP_LUA,
   COUNT_LUA,
@@ -378,7 +378,7 @@ export class RedisSessionStore extends SessionStore {
     const reply = await this.#run(id, () =>
       this.#scripts.get(...this.#keys(id), id, touch ? '1' : '0', this.#maxLifetime),
     );
-    return reply === 0 ? null : decodeHash(id, reply);
+    return reply === 0 ? null : decodeSessionText(id, reply);
   }
 
   protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
@@ -423,11 +423,11 @@ export class RedisSessionStore extends SessionStore {
         ...encodeInput(input),
       ),
     );
-    if (Array.isArray(reply) && reply.length === 3 && typeof reply[0] === 'number') {
+    if (Array.isArray(reply)) {
       const [now, createdAt, expiresAt] = this.#integers(id, reply, 3) as [number, number, number];
       return { session: sessionFromInput(id, input, now, createdAt, 1, expiresAt), created: true };
     }
-    return { session: decodeHash(id, reply), created: false };
+    return { session: decodeSessionText(id, reply), created: false };
   }
 
   protected async doUpdate(
@@ -467,7 +467,7 @@ export class RedisSessionStore extends SessionStore {
         return undefined;
       },
     );
-    return reply === 0 ? null : decodeHash(id, reply);
+    return reply === 0 ? null : decodeSessionText(id, reply);
   }
 
   protected async doIncrementCounter(id: string, field: string, delta: number): Promise<number | null> {

@@ -1,13 +1,16 @@
 // How a session maps onto its Redis hash: encoding for writes, strict decoding of replies. Each value is
 // JSON text (metadata one field per key), so partial updates and counters never re-encode the session and
 // Lua never parses JSON.
-import { cloneJsonObject, type JsonObject, type JsonValue, setOwn } from '../codec/json.js';
+import { cloneJsonObject, type JsonValue } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
 import type { NormalizedInput } from '../store/validation.js';
 
-/** Hash field of a metadata key. */
-export const metaField = (key: string): string => `m:${key}`;
+/**
+ * Hash field of a metadata key: `m:` and the key's JSON text, so that Lua can assemble the metadata
+ * object by concatenation without escaping anything.
+ */
+export const metaField = (key: string): string => `m:${JSON.stringify(key)}`;
 
 /**
  * Bytes a metadata key adds around its value in the whole-session JSON (`"key":` and a comma): what
@@ -45,7 +48,7 @@ function decodeError(id: string, field: string, problem: string, cause?: unknown
 const INTEGER_TEXT = /^-?\d{1,16}$/;
 
 function integer(id: string, raw: string | undefined, field: string, min: number): number {
-  if (raw === undefined) throw decodeError(id, field, 'is missing');
+  if (raw === undefined || raw === '') throw decodeError(id, field, 'is missing');
   const value = INTEGER_TEXT.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min) {
     throw decodeError(id, field, `is not an integer ≥ ${min}: ${JSON.stringify(raw.slice(0, 40))}`);
@@ -69,49 +72,60 @@ function json(id: string, raw: string, field: string): JsonValue {
 }
 
 function nullableString(id: string, raw: string | undefined, field: string): string | null {
-  if (raw === undefined) throw decodeError(id, field, 'is missing');
+  if (raw === undefined || raw === '') throw decodeError(id, field, 'is missing');
   const value = json(id, raw, field);
   if (value !== null && typeof value !== 'string') throw decodeError(id, field, 'is not a string or null');
   return value;
 }
 
-/** A session from the flat HGETALL reply of its hash. Anything unexpected is a SessionDecodeError. */
-export function decodeHash(id: string, reply: unknown): SessionData {
-  if (!Array.isArray(reply) || reply.length % 2 !== 0) {
-    throw decodeError(id, '(record)', 'is not a field/value list');
+const CORE_FIELDS = [
+  'userId',
+  'threadId',
+  'requestId',
+  'messageCount',
+  'escalated',
+  'createdAt',
+  'updatedAt',
+  'lastActivity',
+  'expiresAt',
+  'version',
+] as const;
+
+/**
+ * A session from the text the scripts return (SESSION_TEXT in scripts.ts): ten core values, one per line,
+ * then the metadata object as JSON. Anything unexpected is a SessionDecodeError naming the field.
+ */
+export function decodeSessionText(id: string, reply: unknown): SessionData {
+  if (typeof reply !== 'string') throw decodeError(id, '(record)', 'is not a session text reply');
+  const core: string[] = [];
+  let at = 0;
+  for (let i = 0; i < CORE_FIELDS.length; i++) {
+    const end = reply.indexOf('\n', at);
+    if (end < 0) throw decodeError(id, CORE_FIELDS[i] as string, 'is missing');
+    core.push(reply.slice(at, end));
+    at = end + 1;
   }
-  const core: Record<string, string> = Object.create(null);
-  const metadata: JsonObject = {};
-  for (let i = 0; i < reply.length; i += 2) {
-    const name = reply[i];
-    const raw = reply[i + 1];
-    if (typeof name !== 'string' || typeof raw !== 'string') {
-      throw decodeError(id, String(name), 'is not text');
-    }
-    if (name.startsWith('m:')) {
-      const key = name.slice(2);
-      setOwn(metadata, key, json(id, raw, `metadata.${key}`));
-    } else {
-      core[name] = raw;
-    }
+  const [uid, tid, rid, mc, esc, ca, ua, la, ex, v] = core;
+  if (esc !== 'true' && esc !== 'false') {
+    throw decodeError(id, 'escalated', esc === '' ? 'is missing' : 'is not true or false');
   }
-  const escalated = core.esc;
-  if (escalated !== 'true' && escalated !== 'false') {
-    throw decodeError(id, 'escalated', escalated === undefined ? 'is missing' : 'is not true or false');
+  const metadata = json(id, reply.slice(at), 'metadata');
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw decodeError(id, 'metadata', 'is not an object');
   }
   return {
     sessionId: id,
-    userId: nullableString(id, core.uid, 'userId'),
-    threadId: nullableString(id, core.tid, 'threadId'),
-    messageCount: integer(id, core.mc, 'messageCount', 0),
-    escalated: escalated === 'true',
+    userId: nullableString(id, uid, 'userId'),
+    threadId: nullableString(id, tid, 'threadId'),
+    messageCount: integer(id, mc, 'messageCount', 0),
+    escalated: esc === 'true',
     metadata,
-    requestId: nullableString(id, core.rid, 'requestId'),
-    createdAt: date(id, core.ca, 'createdAt'),
-    updatedAt: date(id, core.ua, 'updatedAt'),
-    lastActivity: date(id, core.la, 'lastActivity'),
-    expiresAt: date(id, core.ex, 'expiresAt'),
-    version: integer(id, core.v, 'version', 1),
+    requestId: nullableString(id, rid, 'requestId'),
+    createdAt: date(id, ca, 'createdAt'),
+    updatedAt: date(id, ua, 'updatedAt'),
+    lastActivity: date(id, la, 'lastActivity'),
+    expiresAt: date(id, ex, 'expiresAt'),
+    version: integer(id, v, 'version', 1),
   };
 }
 
