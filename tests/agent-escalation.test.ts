@@ -95,6 +95,8 @@ describe('escalation failures', () => {
     const retried = await agent.processMessage({ sessionId: 'f', message: 'human please' });
     expect(retried.metadata.ticketId).toBe('T-2');
     expect(escalation.ticketCalls).toBe(2);
+    // The failed call may have opened a ticket after all: the retry carries the same idempotency key.
+    expect(escalation.requests[1]?.idempotencyKey).toBe(escalation.requests[0]?.idempotencyKey);
     expect((await store.get('f'))?.metadata.escalationError).toBeUndefined();
   });
 
@@ -108,6 +110,7 @@ describe('escalation failures', () => {
     const [agent] = agents(store, 1, escalation) as [CustomerSupportAgent];
     const response = await agent.processMessage({ sessionId: 'stale', message: 'any news?' });
     expect(escalation.ticketCalls).toBe(1);
+    expect(escalation.requests[0]?.idempotencyKey).toBe('dead-instance');
     expect(response.metadata.ticketId).toBe('T-1');
     expect(await store.get('stale')).toMatchObject({ escalated: true, metadata: { ticketId: 'T-1' } });
   });

@@ -356,6 +356,9 @@ export class CustomerSupportAgent implements AsyncDisposable {
       throw new SessionValidationError('attachments must be an array', { field: 'attachments' });
     }
     const history = input.history ?? [];
+    if (!Array.isArray(history)) {
+      throw new SessionValidationError('history must be an array of { role, content }', { field: 'history' });
+    }
     const requestId = input.requestId ?? randomUUID();
     const tools = new TurnTools();
     const status = (stage: TurnStage): void =>

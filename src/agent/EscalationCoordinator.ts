@@ -13,7 +13,8 @@
 //  4. If ticket creation fails, the winner releases the claim (`escalated: false`, `escalationError`),
 //     so a later escalating turn tries again; waiting losers see the release and report the failure.
 //  5. A claim older than `staleAfterMs` with no ticket (its instance died) may be taken over the same
-//     way, version-checked.
+//     way, version-checked. A takeover, and a retry after a failed createTicket, reuse the earlier
+//     idempotency key, so a deduplicating ticket system still opens one ticket.
 // Store cost: nothing once the session holds a ticket (getOrCreate already returned it); 2 commands for
 // an uncontended first escalation (claim + ticket write); a re-read per conflict and one read per poll
 // for concurrent losers.
@@ -53,6 +54,22 @@ function readClaim(session: SessionData): Claim | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const { id, at } = value as Record<string, JsonValue>;
   return typeof id === 'string' && typeof at === 'number' ? { id, at } : undefined;
+}
+
+/**
+ * The id for a new claim on `session`. A claim taken over from a dead instance, or made after a failed
+ * createTicket, reuses the earlier id: that createTicket may have opened a ticket before it failed or
+ * timed out, and a ticket system deduplicating on the idempotency key then returns that same ticket.
+ */
+function claimIdFor(session: SessionData): string {
+  const abandoned = session.escalated ? readClaim(session)?.id : undefined;
+  if (abandoned !== undefined) return abandoned;
+  const failure = session.metadata.escalationError;
+  if (typeof failure === 'object' && failure !== null && !Array.isArray(failure)) {
+    const key = (failure as Record<string, JsonValue>).idempotencyKey;
+    if (typeof key === 'string' && key !== '') return key;
+  }
+  return randomUUID();
 }
 
 /** The session's ticket id, when it has one. */
@@ -113,7 +130,7 @@ export class EscalationCoordinator {
         }
         expectedVersion = current.version;
       }
-      const claim: Claim = { id: randomUUID(), at: Date.now() };
+      const claim: Claim = { id: claimIdFor(current), at: Date.now() };
       let claimed: SessionData | null;
       try {
         claimed = await raceAbort(
@@ -186,7 +203,11 @@ export class EscalationCoordinator {
             escalated: false,
             metadata: {
               escalationClaim: undefined,
-              escalationError: { message: message.slice(0, 500), at: new Date().toISOString() },
+              escalationError: {
+                message: message.slice(0, 500),
+                at: new Date().toISOString(),
+                idempotencyKey: claim.id,
+              },
             },
           },
           { expectedVersion: current.version },

@@ -14,7 +14,10 @@ export interface ProcessMessageInput {
   userId?: string;
   /** Earlier messages, for the escalation policy and the generator; the agent does not store them. */
   history?: HistoryEntry[];
-  /** Correlates logs and tickets; a random UUID when absent. */
+  /**
+   * Correlates logs, tickets and indexed attachments; a random UUID when absent. Stored on the session
+   * only when this turn creates it (rewriting it every turn would cost a store command).
+   */
   requestId?: string;
   /** Aborts the turn: processMessage rejects with OperationAbortedError, a stream ends with `error`. */
   signal?: AbortSignal;
