@@ -224,7 +224,9 @@ export async function freePort(): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // Talking to servers
 
-type Reply = string | number | null | Error | Reply[];
+/** A decoded RESP2 reply; an error reply only appears nested in an array (top-level ones reject). */
+export type RedisReply = string | number | null | Error | RedisReply[];
+type Reply = RedisReply;
 
 /** Parses one RESP2 reply from `buf` at `at`; undefined while the reply is still incomplete. */
 function parseReply(buf: Buffer, at: number): { value: Reply; next: number } | undefined {
@@ -312,7 +314,8 @@ class NotComing extends Error {}
 
 /**
  * Polls `probe` every 50 ms until it returns true or `timeoutMs` passes; then throws an error naming
- * `what` and the last failure seen, so a start that never becomes ready says why.
+ * `what`, the last failure seen and `context()`, so a start that never becomes ready says why. A probe
+ * that throws counts as "not yet"; the probe itself must be bounded (e.g. `redisCommand`'s timeout).
  */
 export async function waitUntil(
   what: string,
@@ -407,15 +410,15 @@ export async function startRedis(options?: { args?: string[] }): Promise<RedisSe
 
   const halt = async (signal: NodeJS.Signals): Promise<void> => {
     const current = child;
-    if (current === undefined) return;
-    if (isRunning(current)) {
+    if (current !== undefined && isRunning(current)) {
       current.kill(signal);
       if (paused) current.kill('SIGCONT');
       paused = false;
       await waitForExit(current, GRACEFUL_STOP_MS);
     }
-    // Lets redis-memory-server end its watchdog process and remember the port for a restart. Bounded,
-    // because its stop() waits for a start() that may never have settled.
+    // Lets redis-memory-server end its watchdog process and remember the port for a restart; also ends
+    // a server whose start failed before we got hold of its process. Bounded, because its stop() waits
+    // for a start() that may never have settled. A no-op when nothing runs.
     await withTimeout(server.stop(), GRACEFUL_STOP_MS).catch(() => {});
     child = undefined;
   };
