@@ -42,6 +42,11 @@ export interface LoadOptions {
   sessionsPerWriter?: number;
   /** Session id prefix, unique per test. */
   idPrefix: string;
+  /**
+   * Explicit session ids per writer (overrides writers, sessionsPerWriter and idPrefix), e.g. to give each
+   * writer sessions of one Cluster shard only, so that a dead shard cannot starve a writer's other sessions.
+   */
+  sessionIds?: string[][];
   /** Pause after a failed call, in milliseconds, so a fail-fast rejection cannot spin the event loop. Default 20. */
   pauseAfterFailureMs?: number;
 }
@@ -69,18 +74,26 @@ export class WriteLoad {
   readonly successes: { at: number; sessionId: string; op: 'increment' | 'update' }[] = [];
   /** Start time (ms since load start) of the latest successful call, per session id. */
   readonly lastSuccessBySession = new Map<string, number>();
-  readonly #options: Required<Omit<LoadOptions, 'stores' | 'idPrefix'>> & LoadOptions;
+  readonly #options: Required<Omit<LoadOptions, 'stores' | 'idPrefix' | 'sessionIds'>> & LoadOptions;
   #stopped = false;
   #running: Promise<void>[] = [];
   #t0 = 0;
+  /** Number of sessions of each writer, in order. */
+  #groups: number[] = [];
 
   constructor(options: LoadOptions) {
     this.#options = { writers: 8, sessionsPerWriter: 4, pauseAfterFailureMs: 20, ...options };
-    const { writers, sessionsPerWriter, idPrefix, stores } = this.#options;
-    for (let w = 0; w < writers; w += 1) {
-      for (let s = 0; s < sessionsPerWriter; s += 1) {
+    const { idPrefix, stores } = this.#options;
+    const ids =
+      this.#options.sessionIds ??
+      Array.from({ length: this.#options.writers }, (_, w) =>
+        Array.from({ length: this.#options.sessionsPerWriter }, (_, i) => `${idPrefix}-w${w}-s${i}`),
+      );
+    this.#groups = ids.map((group) => group.length);
+    for (const [w, group] of ids.entries()) {
+      for (const id of group) {
         this.sessions.push({
-          id: `${idPrefix}-w${w}-s${s}`,
+          id,
           storeIndex: w % stores.length,
           ackedIncrements: 0,
           unknownIncrements: 0,
@@ -106,10 +119,10 @@ export class WriteLoad {
       ),
     );
     this.#t0 = performance.now();
-    const { writers, sessionsPerWriter } = this.#options;
-    for (let w = 0; w < writers; w += 1) {
-      const mine = this.sessions.slice(w * sessionsPerWriter, (w + 1) * sessionsPerWriter);
-      this.#running.push(this.#writer(mine));
+    let from = 0;
+    for (const size of this.#groups) {
+      this.#running.push(this.#writer(this.sessions.slice(from, from + size)));
+      from += size;
     }
   }
 
