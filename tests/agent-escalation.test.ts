@@ -100,6 +100,31 @@ describe('escalation failures', () => {
     expect((await store.get('f'))?.metadata.escalationError).toBeUndefined();
   });
 
+  it('an abort during createTicket releases the claim instead of leaving it to go stale', async () => {
+    const store = new InMemorySessionStore();
+    const controller = new AbortController();
+    const agent = new CustomerSupportAgent({
+      store,
+      tools: {
+        escalation: {
+          shouldEscalate: async () => ({ escalate: true, reasons: ['test'], confidence: 0.9 }),
+          createTicket: (_request, { signal }) =>
+            new Promise((_resolve, reject) => {
+              signal.addEventListener('abort', () => reject(signal.reason));
+              controller.abort(new Error('client disconnected'));
+            }),
+        },
+      },
+    });
+    await expect(
+      agent.processMessage({ sessionId: 'abort-esc', message: 'help', signal: controller.signal }),
+    ).rejects.toMatchObject({ code: 'OPERATION_ABORTED' });
+    const session = await store.get('abort-esc');
+    expect(session?.escalated).toBe(false);
+    expect(session?.metadata.escalationClaim).toBeUndefined();
+    expect(session?.metadata.escalationError).toMatchObject({ idempotencyKey: expect.any(String) });
+  });
+
   it('takes over a claim abandoned by a crashed instance', async () => {
     const store = new InMemorySessionStore();
     await store.set('stale', {

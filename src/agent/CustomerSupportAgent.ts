@@ -416,6 +416,7 @@ export class CustomerSupportAgent implements AsyncDisposable {
         });
       }
 
+      throwIfAborted(signal);
       status('generate');
       let text: string;
       try {

@@ -24,6 +24,7 @@ import type { SessionData } from '../codec/SessionData.js';
 import { isSessionConflictError } from '../errors/errors.js';
 import type { SessionStore } from '../store/SessionStore.js';
 import { raceAbort, sleep } from './abort.js';
+import { isOperationAbortedError } from './errors.js';
 
 export interface EscalationClaimOptions {
   /** How long a turn that lost the claim waits for the winner's ticket id, in milliseconds. Default 15,000. */
@@ -133,17 +134,16 @@ export class EscalationCoordinator {
       const claim: Claim = { id: claimIdFor(current), at: Date.now() };
       let claimed: SessionData | null;
       try {
-        claimed = await raceAbort(
-          this.#store.update(
-            id,
-            {
-              escalated: true,
-              // A ticket left from an earlier, since de-escalated episode must not be reported for this one.
-              metadata: { escalationClaim: { ...claim }, escalationError: undefined, ticketId: undefined },
-            },
-            { expectedVersion },
-          ),
-          signal,
+        // Not raced against the turn's signal: a claim written after we stopped listening would sit
+        // unfulfilled until it went stale. The store bounds the call's duration itself.
+        claimed = await this.#store.update(
+          id,
+          {
+            escalated: true,
+            // A ticket left from an earlier, since de-escalated episode must not be reported for this one.
+            metadata: { escalationClaim: { ...claim }, escalationError: undefined, ticketId: undefined },
+          },
+          { expectedVersion },
         );
       } catch (error) {
         if (!isSessionConflictError(error)) throw error;
@@ -175,6 +175,8 @@ export class EscalationCoordinator {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await this.#release(id, claim, message);
+      // The turn was aborted: the claim is given back, and the abort still ends the turn.
+      if (isOperationAbortedError(error)) throw error;
       return { status: 'failed', error: message };
     }
     // Written without a version check: the claim is ours, and concurrent message counting must not make
