@@ -532,7 +532,7 @@ export class RedisSessionStore extends SessionStore {
     }
     // A Cluster script may only touch one slot: count every shard, then read only the shards the page
     // falls in. Both rounds run the shards in parallel.
-    const counts = await this.#perShard(COUNT_SHARD);
+    const counts = await this.#perShard('count');
     const reads: Promise<string[]>[] = [];
     let skip = offset;
     let want = limit;
@@ -560,7 +560,7 @@ export class RedisSessionStore extends SessionStore {
         await this.#run(undefined, () => this.#scripts.count(BUCKETS, ...this.#indexKeys)),
       );
     }
-    return (await this.#perShard(COUNT_SHARD)).reduce((a, b) => a + b, 0);
+    return (await this.#perShard('count')).reduce((a, b) => a + b, 0);
   }
 
   protected async doCleanupExpired(): Promise<number> {
@@ -569,7 +569,7 @@ export class RedisSessionStore extends SessionStore {
         await this.#run(undefined, () => this.#scripts.cleanup(BUCKETS, ...this.#indexKeys)),
       );
     }
-    return (await this.#perShard(CLEANUP_SHARD)).reduce((a, b) => a + b, 0);
+    return (await this.#perShard('cleanup')).reduce((a, b) => a + b, 0);
   }
 
   /**
@@ -695,6 +695,3 @@ export class RedisSessionStore extends SessionStore {
     return reply as string[];
   }
 }
-
-const COUNT_SHARD = 'count' as const;
-const CLEANUP_SHARD = 'cleanup' as const;
