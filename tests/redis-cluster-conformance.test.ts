@@ -1,5 +1,6 @@
 // The shared conformance suite on a real 3-master Redis Cluster: every script touches one slot, and
 // countActive, listActive and cleanupExpired gather the index shards from every master.
+import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_BUCKETS, RedisSessionStore } from '../src/index.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
@@ -84,6 +85,23 @@ describe('RedisSessionStore on a Cluster', () => {
       expect(debug.filter((m) => m.includes('one by one'))).toEqual([]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('works on a Cluster client the user made, and close() leaves it open', async () => {
+    const client = new Cluster(cluster.nodes);
+    try {
+      const store = new RedisSessionStore({ client, keyPrefix: 'user-cluster:' });
+      expect((await store.getStats()).mode).toBe('cluster');
+      for (let i = 0; i < 20; i++) await store.getOrCreate(`u-${i}`, { userId: `${i}` });
+      expect(await store.incrementCounter('u-3', 'messageCount', 4)).toBe(4);
+      expect(await store.countActive()).toBe(20);
+      expect(await store.listActive({ limit: 5, offset: 18 })).toHaveLength(2);
+      await store.close();
+      expect(client.status).toBe('ready');
+      expect(await client.get('user-cluster:nothing')).toBeNull();
+    } finally {
+      client.disconnect();
     }
   });
 });
