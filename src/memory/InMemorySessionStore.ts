@@ -7,7 +7,7 @@ import {
   applyCounter,
   applyPatch,
   buildSession,
-  cloneSession,
+  cloneStoredSession,
   computeExpiry,
   encodedSize,
   nextCounterValue,
@@ -127,7 +127,7 @@ export class InMemorySessionStore extends SessionStore {
     const entry: Entry = { session, ttlMs, expiresAtMs: 0, scheduledMs: Number.POSITIVE_INFINITY };
     this.#slide(entry, now);
     this.#cache.set(id, entry);
-    return cloneSession(session);
+    return cloneStoredSession(session);
   }
 
   protected async doGet(id: string, touch: boolean): Promise<SessionData | null> {
@@ -138,7 +138,7 @@ export class InMemorySessionStore extends SessionStore {
       entry.session.lastActivity = new Date(now);
       this.#slide(entry, now);
     }
-    return cloneSession(entry.session);
+    return cloneStoredSession(entry.session);
   }
 
   protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
@@ -161,7 +161,7 @@ export class InMemorySessionStore extends SessionStore {
         existing.session.lastActivity = new Date(now);
         this.#slide(existing, now);
       }
-      return { session: cloneSession(existing.session), created: false };
+      return { session: cloneStoredSession(existing.session), created: false };
     }
     const session = buildSession(id, input, now, 0);
     return { session: this.#store(id, session, ttlMs ?? this.options.defaultTtlMs, now), created: true };
@@ -179,12 +179,12 @@ export class InMemorySessionStore extends SessionStore {
       throw new SessionConflictError(id, expectedVersion, entry.session.version);
     }
     // Patch a copy, so that a patch over the size limit leaves the stored session as it was.
-    const next = cloneSession(entry.session);
+    const next = cloneStoredSession(entry.session);
     applyPatch(next, patch, now);
     this.assertSize(encodedSize(next), id);
     entry.session = next;
     this.#slide(entry, now);
-    return cloneSession(next);
+    return cloneStoredSession(next);
   }
 
   protected async doIncrementCounter(id: string, field: string, delta: number): Promise<number | null> {
