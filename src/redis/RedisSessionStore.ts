@@ -596,38 +596,36 @@ export class RedisSessionStore extends SessionStore {
     }
     const [, lua] = SCRIPTS[op];
     const sha = SCRIPT_SHAS[op];
-    await this.#run(undefined, () =>
-      Promise.all(
-        [...groups].map(async ([node, buckets]) => {
-          const send = async (list: number[], withSource: boolean) => {
-            const pipeline = node.pipeline();
-            for (const bucket of list) {
-              const key = this.#indexKeys[bucket] as string;
-              if (withSource) pipeline.eval(lua, 1, key);
-              else pipeline.evalsha(sha, 1, key);
-            }
-            return (await pipeline.exec()) ?? [];
-          };
-          let replies = await send(buckets, false);
-          // The script is not cached on that node yet (first use, restart, SCRIPT FLUSH): send its source.
-          if (replies.some(([error]) => error?.message.startsWith('NOSCRIPT')))
-            replies = await send(buckets, true);
-          for (const [i, [error, value]] of replies.entries()) {
-            if (error === null && typeof value === 'number') results[buckets[i] as number] = value;
-          }
+    const sendGroup = async (node: Redis, buckets: number[]) => {
+      const send = async (withSource: boolean) => {
+        const pipeline = node.pipeline();
+        for (const bucket of buckets) {
+          const key = this.#indexKeys[bucket] as string;
+          if (withSource) pipeline.eval(lua, 1, key);
+          else pipeline.evalsha(sha, 1, key);
+        }
+        return (await pipeline.exec()) ?? [];
+      };
+      let replies = await send(false);
+      // The script is not cached on that node yet (first use, restart, SCRIPT FLUSH): send its source.
+      if (replies.some(([error]) => error?.message.startsWith('NOSCRIPT'))) replies = await send(true);
+      for (const [i, [error, value]] of replies.entries()) {
+        if (error === null && typeof value === 'number') results[buckets[i] as number] = value;
+      }
+    };
+    // Both phases run under one deadline: the bound holds for the whole call.
+    await this.#run(undefined, async () => {
+      await Promise.all([...groups].map(([node, buckets]) => sendGroup(node, buckets)));
+      // Whatever the grouped path could not settle: one call per shard through the Cluster client.
+      const unsettled = results.filter((value) => value === undefined).length;
+      if (unsettled > 0) this.logger.debug('redis index shards read one by one', { op, shards: unsettled });
+      await Promise.all(
+        results.map(async (value, bucket) => {
+          if (value !== undefined) return;
+          results[bucket] = this.#integer(await this.#scripts[op](1, this.#indexKeys[bucket] as string));
         }),
-      ),
-    );
-    // Whatever the grouped path could not settle: one call per shard through the Cluster client.
-    const unsettled = results.filter((value) => value === undefined).length;
-    if (unsettled > 0) this.logger.debug('redis index shards read one by one', { op, shards: unsettled });
-    await Promise.all(
-      results.map(async (value, bucket) => {
-        if (value !== undefined) return;
-        const key = this.#indexKeys[bucket] as string;
-        results[bucket] = this.#integer(await this.#run(undefined, () => this.#scripts[op](1, key)));
-      }),
-    );
+      );
+    });
     return results as number[];
   }
 
