@@ -142,6 +142,16 @@ export class WriteLoad {
   async waitFor(what: string, timeoutMs: number, predicate: () => boolean): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (!predicate()) {
+      // A null reply or an error of the wrong type is a failure in itself: say so rather than wait it out.
+      if (this.unexpected.length > 0) {
+        const first = this.unexpected
+          .slice(0, 3)
+          .map((u) => `${u.op} ${u.sessionId}: ${describeError(u.error)}`)
+          .join('; ');
+        throw new Error(
+          `load: ${this.unexpected.length} unexpected results while waiting for ${what}: ${first}`,
+        );
+      }
       if (performance.now() > deadline)
         throw new Error(`load: ${what} did not happen within ${timeoutMs} ms`);
       await sleep(50);
