@@ -531,27 +531,26 @@ export class RedisSessionStore extends SessionStore {
       return this.#strings(ids);
     }
     // A Cluster script may only touch one slot: count every shard, then read only the shards the page
-    // falls in. Both rounds run the shards in parallel.
-    const counts = await this.#perShard('count');
-    const reads: Promise<string[]>[] = [];
-    let skip = offset;
-    let want = limit;
-    for (const [bucket, count] of counts.entries()) {
-      if (want <= 0) break;
-      if (skip >= count) {
-        skip -= count;
-        continue;
+    // falls in. Both rounds run the shards in parallel, under one deadline.
+    return this.#run(undefined, async () => {
+      const counts = await this.#shardIntegers('count');
+      const reads: Promise<string[]>[] = [];
+      let skip = offset;
+      let want = limit;
+      for (const [bucket, count] of counts.entries()) {
+        if (want <= 0) break;
+        if (skip >= count) {
+          skip -= count;
+          continue;
+        }
+        const take = Math.min(want, count - skip);
+        const key = this.#indexKeys[bucket] as string;
+        reads.push(this.#scripts.list(1, key, skip, take).then((r) => this.#strings(r)));
+        want -= take;
+        skip = 0;
       }
-      const take = Math.min(want, count - skip);
-      const key = this.#indexKeys[bucket] as string;
-      const from = skip;
-      reads.push(
-        this.#run(undefined, () => this.#scripts.list(1, key, from, take)).then((r) => this.#strings(r)),
-      );
-      want -= take;
-      skip = 0;
-    }
-    return (await Promise.all(reads)).flat().slice(0, limit);
+      return (await Promise.all(reads)).flat().slice(0, limit);
+    });
   }
 
   protected async doCountActive(): Promise<number> {
@@ -560,7 +559,8 @@ export class RedisSessionStore extends SessionStore {
         await this.#run(undefined, () => this.#scripts.count(BUCKETS, ...this.#indexKeys)),
       );
     }
-    return (await this.#perShard('count')).reduce((a, b) => a + b, 0);
+    const counts = await this.#run(undefined, () => this.#shardIntegers('count'));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   protected async doCleanupExpired(): Promise<number> {
@@ -569,7 +569,8 @@ export class RedisSessionStore extends SessionStore {
         await this.#run(undefined, () => this.#scripts.cleanup(BUCKETS, ...this.#indexKeys)),
       );
     }
-    return (await this.#perShard('cleanup')).reduce((a, b) => a + b, 0);
+    const removed = await this.#run(undefined, () => this.#shardIntegers('cleanup'));
+    return removed.reduce((a, b) => a + b, 0);
   }
 
   /**
@@ -578,7 +579,7 @@ export class RedisSessionStore extends SessionStore {
    * one pipeline per master: one round trip per master. When the slot map is not known yet, or a node
    * answers with a redirection (resharding), the shards concerned go through the Cluster client one by one.
    */
-  async #perShard(op: 'count' | 'cleanup'): Promise<number[]> {
+  async #shardIntegers(op: 'count' | 'cleanup'): Promise<number[]> {
     const cluster = this.#client as Cluster;
     const results: (number | undefined)[] = new Array(BUCKETS).fill(undefined);
     const masters = new Map<string, Redis>();
@@ -613,19 +614,17 @@ export class RedisSessionStore extends SessionStore {
         if (error === null && typeof value === 'number') results[buckets[i] as number] = value;
       }
     };
-    // Both phases run under one deadline: the bound holds for the whole call.
-    await this.#run(undefined, async () => {
-      await Promise.all([...groups].map(([node, buckets]) => sendGroup(node, buckets)));
-      // Whatever the grouped path could not settle: one call per shard through the Cluster client.
-      const unsettled = results.filter((value) => value === undefined).length;
-      if (unsettled > 0) this.logger.debug('redis index shards read one by one', { op, shards: unsettled });
-      await Promise.all(
-        results.map(async (value, bucket) => {
-          if (value !== undefined) return;
-          results[bucket] = this.#integer(await this.#scripts[op](1, this.#indexKeys[bucket] as string));
-        }),
-      );
-    });
+    // Callers run this under one #run deadline, which bounds both phases.
+    await Promise.all([...groups].map(([node, buckets]) => sendGroup(node, buckets)));
+    // Whatever the grouped path could not settle: one call per shard through the Cluster client.
+    const unsettled = results.filter((value) => value === undefined).length;
+    if (unsettled > 0) this.logger.debug('redis index shards read one by one', { op, shards: unsettled });
+    await Promise.all(
+      results.map(async (value, bucket) => {
+        if (value !== undefined) return;
+        results[bucket] = this.#integer(await this.#scripts[op](1, this.#indexKeys[bucket] as string));
+      }),
+    );
     return results as number[];
   }
 
