@@ -158,6 +158,8 @@ export interface Ratio {
   value: number;
   /** Ratio within each round (both cases measured minutes apart at most): the spread. */
   perRound: number[];
+  /** The same ratio from process CPU time per operation, which other work on the machine disturbs less. */
+  byCpu: number;
   /** Minimum acceptable value; omit for an informative ratio. */
   target?: number;
 }
@@ -168,6 +170,7 @@ export function ratio(label: string, ours: BenchFigure, base: BenchFigure, targe
     label,
     value: ours.opsPerSec / base.opsPerSec,
     perRound: ours.rounds.map((ops, i) => ops / (base.rounds[i] ?? Number.NaN)),
+    byCpu: base.cpuUs / ours.cpuUs,
     ...(target === undefined ? {} : { target }),
   };
 }
@@ -180,11 +183,12 @@ export function formatRatio(value: number): string {
 export function printRatios(title: string, ratios: Ratio[]): void {
   printTable(
     title,
-    ['ratio', 'best/best', 'per round min–max', 'target', 'verdict'],
+    ['ratio', 'best/best', 'per round min–max', 'by CPU/op of this process', 'target', 'verdict'],
     ratios.map((r) => [
       r.label,
       formatRatio(r.value),
       `${formatRatio(Math.min(...r.perRound))} – ${formatRatio(Math.max(...r.perRound))}`,
+      formatRatio(r.byCpu),
       r.target === undefined ? '' : `≥ ${r.target}×`,
       r.target === undefined ? '' : r.value >= r.target ? 'met' : 'MISSED',
     ]),

@@ -211,6 +211,7 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
       }
     }
 
+    const serverCpu = await serverCpuPerOp(raw, ops, next);
     const built = ops.map(([name, op]) => variants(name, op, next));
     const pipelinedOps: [string, Op][] = [
       [
@@ -269,6 +270,15 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
       );
     }
     printTable(
+      `Cost split per operation (client: this process, sequential run; server: redis-server over ${PROBE_OPS} sequential calls)`,
+      ['operation', 'client CPU/op', 'server CPU/op'],
+      ops.map(([name]) => [
+        name,
+        formatUs(figure(sequential, name).cpuUs),
+        formatUs(serverCpu.get(name) ?? Number.NaN),
+      ]),
+    );
+    printTable(
       'Server side (INFO commandstats over the whole run: time Redis spent per call, in µs)',
       ['command', 'calls', 'µs per call'],
       serverStats.map((c) => [c.command, c.calls.toLocaleString('en'), c.usecPerCall.toFixed(2)]),
@@ -285,6 +295,34 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     await redis.stop();
   }
+}
+
+/** Sequential calls per operation when measuring the server's CPU time. */
+const PROBE_OPS = 2000;
+
+/** redis-server CPU (user + system, from INFO cpu) in seconds since it started. */
+async function serverCpuSeconds(client: Redis): Promise<number> {
+  const text = await client.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/**
+ * Server CPU per operation in microseconds: the server's CPU time across PROBE_OPS sequential calls,
+ * socket reads and writes included. Everything else on this server is idle meanwhile.
+ */
+async function serverCpuPerOp(
+  client: Redis,
+  ops: [string, Op][],
+  next: () => number,
+): Promise<Map<string, number>> {
+  const perOp = new Map<string, number>();
+  for (const [name, op] of ops) {
+    const before = await serverCpuSeconds(client);
+    for (let i = 0; i < PROBE_OPS; i++) await op(next());
+    perOp.set(name, (((await serverCpuSeconds(client)) - before) * 1e6) / PROBE_OPS);
+  }
+  return perOp;
 }
 
 /** Per-command call counts and server time, busiest first (pipeline and fill traffic included). */
