@@ -7,11 +7,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSessionStore,
+  encodedSize,
   InMemorySessionStore,
   isSessionDecodeError,
   isSessionStoreUnavailableError,
   isSessionValidationError,
   RedisSessionStore,
+  type SessionData,
   type SessionStore,
 } from '../src/index.js';
 import { bucketOf, indexKey, sessionKey } from '../src/redis/keys.js';
@@ -154,6 +156,37 @@ describe('metadata round-trips exactly', () => {
     // Each value is its own hash field holding the exact JSON text Node wrote.
     const raw = await admin.hget(sessionKey(`t${n}:`, 'm3'), 'm:"arraysOfEmptyObjects"');
     expect(raw).toBe('[[{},{}],[[{}]],[]]');
+  });
+});
+
+describe('size accounting', () => {
+  it('the running size kept by update and incrementCounter stays the encoded size, within a few bytes', async () => {
+    const store = newStore({ maxSessionBytes: 20_000 });
+    const key = sessionKey(`t${n}:`, 'sz');
+    await store.set('sz', { userId: 'u', metadata: { a: 'x'.repeat(100), 'ü key': [1, 2] } });
+    await store.update('sz', {
+      userId: null,
+      threadId: 'thread-ünï',
+      metadata: { b: { c: 'é'.repeat(50) } },
+    });
+    await store.update('sz', { metadata: { a: undefined, 'ü key': 'short', d: null } });
+    await store.incrementCounter('sz', 'fresh', 123456);
+    await store.incrementCounter('sz', 'messageCount', 99);
+    await store.update('sz', { requestId: 'r'.repeat(30), escalated: true, messageCount: 5 });
+    const session = await store.get('sz', { touch: false });
+    const exact = encodedSize(session as SessionData);
+    const kept = Number(await admin.hget(key, 'sz'));
+    expect(Math.abs(kept - exact)).toBeLessThanOrEqual(8);
+    // An update that would pass the limit is refused by the script and writes nothing.
+    let error: unknown;
+    try {
+      await store.update('sz', { metadata: { big: 'y'.repeat(20_000 - exact) } });
+    } catch (e) {
+      error = e;
+    }
+    expect(isSessionValidationError(error)).toBe(true);
+    expect(String((error as Error).message)).toMatch(/maxSessionBytes/);
+    expect((await store.get('sz', { touch: false }))?.version).toBe(session?.version);
   });
 });
 
