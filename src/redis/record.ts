@@ -1,6 +1,6 @@
-// How a session maps onto its Redis hash: encoding for writes, strict decoding of replies. Each value is
-// JSON text (metadata one field per key), so partial updates and counters never re-encode the session and
-// Lua never parses JSON.
+// How a session maps onto its Redis hash: encoding for writes, strict decoding of the one-string replies
+// the scripts send back. Each value is JSON text (metadata one field per key), so partial updates and
+// counters never re-encode the session and Lua never parses JSON.
 import { cloneJsonObject, type JsonValue } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
