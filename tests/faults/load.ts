@@ -70,8 +70,8 @@ export class WriteLoad {
   readonly unexpected: { op: string; sessionId: string; error: unknown }[] = [];
   /** Start time (ms since load start) of every successful call. */
   readonly successTimes: number[] = [];
-  /** Every successful call: start time (ms since load start), session and operation. */
-  readonly successes: { at: number; sessionId: string; op: 'increment' | 'update' }[] = [];
+  /** Every successful call: start time and duration (ms), session and operation. */
+  readonly successes: { at: number; ms: number; sessionId: string; op: 'increment' | 'update' }[] = [];
   /** Start time (ms since load start) of the latest successful call, per session id. */
   readonly lastSuccessBySession = new Map<string, number>();
   readonly #options: Required<Omit<LoadOptions, 'stores' | 'idPrefix' | 'sessionIds'>> & LoadOptions;
@@ -180,7 +180,12 @@ export class WriteLoad {
           session.lastAckedSeq = Math.max(session.lastAckedSeq, seq);
         }
         this.successTimes.push(started);
-        this.successes.push({ at: started, sessionId: session.id, op: increment ? 'increment' : 'update' });
+        this.successes.push({
+          at: started,
+          ms: this.now() - started,
+          sessionId: session.id,
+          op: increment ? 'increment' : 'update',
+        });
         this.lastSuccessBySession.set(session.id, started);
       } catch (error) {
         const op = increment ? 'increment' : 'update';
