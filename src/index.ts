@@ -1,4 +1,6 @@
 // Public API of agent-session-store.
+
+export * from './agent/index.js';
 export type { JsonObject, JsonValue } from './codec/json.js';
 export type { PlainSessionData } from './codec/SessionCodec.js';
 export { SessionCodec } from './codec/SessionCodec.js';
@@ -23,6 +25,7 @@ export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { InMemorySessionStoreOptions } from './memory/InMemorySessionStore.js';
 export { InMemorySessionStore } from './memory/InMemorySessionStore.js';
+export * from './redis/index.js';
 export {
   applyCounter,
   applyPatch,
@@ -45,5 +48,3 @@ export type {
 } from './store/SessionStore.js';
 export { DEFAULT_MAX_SESSION_BYTES, DEFAULT_TTL_SECONDS, SessionStore } from './store/SessionStore.js';
 export type { NormalizedInput, NormalizedPatch } from './store/validation.js';
-export * from './agent/index.js';
-export * from './redis/index.js';

@@ -5,7 +5,12 @@ import { InMemorySessionStore, SessionValidationError } from '../src/index.js';
 
 function clock(start = 1_700_000_000_000) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('InMemorySessionStore', () => {

@@ -775,8 +775,10 @@ export function describeSessionStoreConformance(
         // JSON has no negative zero: every store hands back 0, as JSON text would.
         const negativeZero = await store.set('s4', { metadata: { nz: -0, list: [-0] } });
         assert.ok(Object.is(negativeZero.metadata.nz, 0));
-        assert.ok(Object.is((await store.get('s4', { touch: false }))?.metadata.nz, 0));
-        assert.ok(Object.is(((await store.get('s4', { touch: false }))?.metadata.list as number[])[0], 0));
+        const readBack = await store.get('s4', { touch: false });
+        assert.ok(readBack);
+        assert.ok(Object.is(readBack.metadata.nz, 0));
+        assert.ok(Object.is((readBack.metadata.list as number[])[0], 0));
       });
 
       test(
