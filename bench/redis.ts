@@ -217,7 +217,7 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
       if (/get/i.test(name) && empty) throw new Error(`${name} found nothing: the benchmark data is missing`);
     }
 
-    const serverCpu = await serverCpuPerOp(raw, ops, next);
+    const serverCost = await serverCostPerOp(raw, ops, next);
     const built = ops.map(([name, op]) => variants(name, op, next));
     const pipelinedOps: [string, Op][] = [
       [
@@ -242,7 +242,7 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
     );
     const sequential = await runGroup([...built.map((b) => b.sequential), ...countCase], settings);
     const concurrent = await runGroup([...built.map((b) => b.concurrent), ...pipelined], settings);
-    const serverStats = await commandStats(raw);
+    const serverStats = await commandStats(raw, 1000);
 
     if (fillMs !== undefined) {
       console.log(
@@ -276,16 +276,21 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
       );
     }
     printTable(
-      `Cost split per operation (client: this process, sequential run; server: redis-server over ${PROBE_OPS} sequential calls)`,
-      ['operation', 'client CPU/op', 'server CPU/op'],
-      ops.map(([name]) => [
-        name,
-        formatUs(figure(sequential, name).cpuUs),
-        formatUs(serverCpu.get(name) ?? Number.NaN),
-      ]),
+      `Cost per operation (client: this process, sequential run; server: ${PROBE_OPS} sequential calls, nothing else running)`,
+      ['operation', 'client CPU/op', 'server CPU/op', 'busiest command', 'its µs/call'],
+      ops.map(([name]) => {
+        const cost = serverCost.get(name);
+        return [
+          name,
+          formatUs(figure(sequential, name).cpuUs),
+          formatUs(cost?.cpuUs ?? Number.NaN),
+          cost?.command ?? '?',
+          (cost?.commandUs ?? Number.NaN).toFixed(2),
+        ];
+      }),
     );
     printTable(
-      'Server side (INFO commandstats over the whole run: time Redis spent per call, in µs)',
+      'Server side during the timed runs (INFO commandstats; script-internal calls listed too), µs per call',
       ['command', 'calls', 'µs per call'],
       serverStats.map((c) => [c.command, c.calls.toLocaleString('en'), c.usecPerCall.toFixed(2)]),
     );
@@ -313,36 +318,57 @@ async function serverCpuSeconds(client: Redis): Promise<number> {
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
+interface ServerCost {
+  /** redis-server CPU time per operation, socket reads and writes included, in microseconds. */
+  cpuUs: number;
+  /** The command that took the most server time (e.g. evalsha for a script), and its time per call. */
+  command: string;
+  commandUs: number;
+}
+
 /**
- * Server CPU per operation in microseconds: the server's CPU time across PROBE_OPS sequential calls,
- * socket reads and writes included. Everything else on this server is idle meanwhile.
+ * What each operation costs the server, over PROBE_OPS sequential calls with nothing else running on
+ * it. Command statistics are reset before each operation, so the table printed at the end covers only
+ * the timed benchmarks after the last probe.
  */
-async function serverCpuPerOp(
+async function serverCostPerOp(
   client: Redis,
   ops: [string, Op][],
   next: () => number,
-): Promise<Map<string, number>> {
-  const perOp = new Map<string, number>();
+): Promise<Map<string, ServerCost>> {
+  const costs = new Map<string, ServerCost>();
   for (const [name, op] of ops) {
+    await client.config('RESETSTAT');
     const before = await serverCpuSeconds(client);
     for (let i = 0; i < PROBE_OPS; i++) await op(next());
-    perOp.set(name, (((await serverCpuSeconds(client)) - before) * 1e6) / PROBE_OPS);
+    const cpuUs = (((await serverCpuSeconds(client)) - before) * 1e6) / PROBE_OPS;
+    const stats = await commandStats(client, PROBE_OPS / 2);
+    const top = stats.reduce<CommandStat | undefined>(
+      (best, c) => (best === undefined || c.calls * c.usecPerCall > best.calls * best.usecPerCall ? c : best),
+      undefined,
+    );
+    costs.set(name, { cpuUs, command: top?.command ?? '?', commandUs: top?.usecPerCall ?? Number.NaN });
   }
-  return perOp;
+  await client.config('RESETSTAT');
+  return costs;
 }
 
-/** Per-command call counts and server time, busiest first (pipeline and fill traffic included). */
-async function commandStats(
-  client: Redis,
-): Promise<{ command: string; calls: number; usecPerCall: number }[]> {
+interface CommandStat {
+  command: string;
+  calls: number;
+  usecPerCall: number;
+}
+
+/** Per-command call counts and server time (commands with at least `minCalls` calls), busiest first. */
+async function commandStats(client: Redis, minCalls: number): Promise<CommandStat[]> {
   const text = await client.info('commandstats');
-  const stats: { command: string; calls: number; usecPerCall: number }[] = [];
+  const stats: CommandStat[] = [];
   for (const line of text.split('\r\n')) {
     const match = /^cmdstat_([^:]+):calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(line);
     if (match === null) continue;
     stats.push({ command: match[1] as string, calls: Number(match[2]), usecPerCall: Number(match[3]) });
   }
-  return stats.filter((c) => c.calls >= 1000).sort((a, b) => b.calls - a.calls);
+  return stats.filter((c) => c.calls >= minCalls).sort((a, b) => b.calls - a.calls);
 }
 
 /** The ratios with targets, plus ours against the raw command nearest to the same work. */
