@@ -79,11 +79,19 @@ export async function startRedis(): Promise<BenchRedis> {
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  // A crash of the benchmark process must not leave the server behind.
+  // A crash of the benchmark process, or an interrupt, must not leave the server behind.
   const killOnExit = () => child.kill('SIGKILL');
+  const killOnSignal = (signal: NodeJS.Signals) => {
+    child.kill('SIGKILL');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   process.once('exit', killOnExit);
+  process.once('SIGINT', killOnSignal);
+  process.once('SIGTERM', killOnSignal);
   const stop = async () => {
     process.off('exit', killOnExit);
+    process.off('SIGINT', killOnSignal);
+    process.off('SIGTERM', killOnSignal);
     await stopChild(child);
   };
   const deadline = Date.now() + START_TIMEOUT_MS;
