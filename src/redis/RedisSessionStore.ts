@@ -30,6 +30,9 @@ import {
   UPDATE_LUA,
 } from './scripts.js';
 
+// Replies that mean a Cluster slot is between masters (failover, or a node down with full coverage).
+const CLUSTER_FAILOVER = /CLUSTERDOWN|Too many Cluster redirections|TRYAGAIN|Failed to refresh slots cache/i;
+
 /** A Redis or Cluster client from ioredis. */
 export type RedisClient = Redis | Cluster;
 
@@ -275,7 +278,11 @@ export class RedisSessionStore extends SessionStore {
           timer = setTimeout(
             () =>
               reject(
-                this.#unavailable(`no connection within ${this.#timeoutMs} ms (status ${client.status})`),
+                this.#unavailable(
+                  `no connection within ${this.#timeoutMs} ms (status ${client.status})`,
+                  undefined,
+                  'Check that Redis is running and reachable, or raise connectTimeoutMs',
+                ),
               ),
             Math.max(0, deadline - Date.now()),
           );
@@ -299,11 +306,11 @@ export class RedisSessionStore extends SessionStore {
     return this.#readyWait;
   }
 
-  #unavailable(reason: string, cause?: unknown): SessionStoreUnavailableError {
-    return new SessionStoreUnavailableError(
-      `Redis is unavailable: ${reason}. Raise commandTimeoutMs if the server is just slow.`,
-      { cause },
-    );
+  /** `hint` says what the user can do about it, when there is something specific to say. */
+  #unavailable(reason: string, cause?: unknown, hint?: string): SessionStoreUnavailableError {
+    return new SessionStoreUnavailableError(`Redis is unavailable: ${reason}${hint ? `. ${hint}` : ''}`, {
+      cause,
+    });
   }
 
   /**
@@ -324,7 +331,14 @@ export class RedisSessionStore extends SessionStore {
         pending,
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(this.#unavailable(`no reply within ${this.#timeoutMs} ms`)),
+            () =>
+              reject(
+                this.#unavailable(
+                  `no reply within ${this.#timeoutMs} ms`,
+                  undefined,
+                  'Raise commandTimeoutMs if the server is just slow; the outcome of a write is unknown',
+                ),
+              ),
             Math.max(0, deadline - Date.now()),
           );
         }),
@@ -355,6 +369,13 @@ export class RedisSessionStore extends SessionStore {
         field: '(record)',
         cause: error,
       });
+    }
+    if (CLUSTER_FAILOVER.test(message)) {
+      return this.#unavailable(
+        message,
+        error,
+        'A Redis Cluster slot has no reachable master, usually while a failover runs; it resumes once a replica is promoted (see cluster-node-timeout)',
+      );
     }
     return this.#unavailable(message, error);
   }
