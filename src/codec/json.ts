@@ -31,58 +31,60 @@ function childPath(path: string, key: string | number): string {
 
 /**
  * Returns a description of the first thing in `value` that is not JSON, with its path, or `undefined`
- * when the whole value is JSON. `path` names the root, e.g. `metadata.cart`.
+ * when the whole value is JSON. `path` names the root, e.g. `metadata.cart`. The walk keeps the path as
+ * a stack of segments and formats it only when it finds a problem: valid input, the common case, pays
+ * for no strings.
  */
 export function findNonJson(value: unknown, path: string): { path: string; problem: string } | undefined {
   const ancestors = new Set<object>();
-  const visit = (
-    current: unknown,
-    at: string,
-    depth: number,
-  ): { path: string; problem: string } | undefined => {
+  const segments: (string | number)[] = [];
+  const report = (problem: string, last?: string | number) => {
+    if (last !== undefined) segments.push(last);
+    return { path: segments.reduce<string>((at, key) => childPath(at, key), path), problem };
+  };
+  const visit = (current: unknown, depth: number): { path: string; problem: string } | undefined => {
     switch (typeof current) {
       case 'string':
       case 'boolean':
         return undefined;
       case 'number':
-        return Number.isFinite(current)
-          ? undefined
-          : { path: at, problem: `${current} is not a JSON number` };
+        return Number.isFinite(current) ? undefined : report(`${current} is not a JSON number`);
       case 'object': {
         if (current === null) return undefined;
-        if (depth >= MAX_JSON_DEPTH)
-          return { path: at, problem: `nesting deeper than ${MAX_JSON_DEPTH} levels` };
-        if (ancestors.has(current)) return { path: at, problem: 'a circular reference' };
+        if (depth >= MAX_JSON_DEPTH) return report(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
+        if (ancestors.has(current)) return report('a circular reference');
         if (Array.isArray(current)) {
           ancestors.add(current);
           for (let i = 0; i < current.length; i++) {
-            if (!(i in current)) return { path: childPath(at, i), problem: 'a hole in a sparse array' };
-            const found = visit(current[i], childPath(at, i), depth + 1);
+            if (!(i in current)) return report('a hole in a sparse array', i);
+            segments.push(i);
+            const found = visit(current[i], depth + 1);
             if (found) return found;
+            segments.pop();
           }
           ancestors.delete(current);
           return undefined;
         }
         const proto = Object.getPrototypeOf(current);
         if (proto !== Object.prototype && proto !== null) {
-          return { path: at, problem: `${describe(current)}, not a plain object` };
+          return report(`${describe(current)}, not a plain object`);
         }
-        if (Object.getOwnPropertySymbols(current).length > 0) {
-          return { path: at, problem: 'an object with symbol keys' };
-        }
+        if (Object.getOwnPropertySymbols(current).length > 0) return report('an object with symbol keys');
         ancestors.add(current);
         for (const key of Object.keys(current)) {
-          const found = visit((current as Record<string, unknown>)[key], childPath(at, key), depth + 1);
+          segments.push(key);
+          const found = visit((current as Record<string, unknown>)[key], depth + 1);
           if (found) return found;
+          segments.pop();
         }
         ancestors.delete(current);
         return undefined;
       }
       default:
-        return { path: at, problem: `${describe(current)} is not JSON` };
+        return report(`${describe(current)} is not JSON`);
     }
   };
-  return visit(value, path, 0);
+  return visit(value, 0);
 }
 
 /** True for a plain object (not an array, not null, prototype Object.prototype or null). */

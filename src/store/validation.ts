@@ -1,6 +1,6 @@
 // Input checks shared by every store. Each throws SessionValidationError naming the field at fault and
 // returns the value in the normalised form the backends receive.
-import { findNonJson, isPlainObject, type JsonObject, type JsonValue } from '../codec/json.js';
+import { findNonJson, isPlainObject, type JsonObject, type JsonValue, setOwn } from '../codec/json.js';
 import {
   MAX_SESSION_ID_LENGTH,
   PATCH_KEYS,
@@ -168,21 +168,10 @@ export function validatePatch(patch: unknown): NormalizedPatch {
     for (const key of Object.keys(p.metadata)) {
       const value = p.metadata[key];
       if (value === undefined) out.removeKeys.push(key);
-      else {
-        const path = /^[A-Za-z_$][\w$]*$/.test(key)
-          ? `patch.metadata.${key}`
-          : `patch.metadata[${JSON.stringify(key)}]`;
-        const json = validateJson(value, path);
-        if (key === '__proto__') {
-          Object.defineProperty(out.metadata, key, {
-            value: json,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        } else out.metadata[key] = json;
-      }
+      else setOwn(out.metadata, key, value);
     }
+    // One walk over the values to set; it names `patch.metadata.<key>…` when something is not JSON.
+    validateJson(out.metadata, 'patch.metadata');
   }
   return out;
 }
