@@ -12,7 +12,6 @@ import {
   SessionStoreUnavailableError,
   SessionValidationError,
 } from '../errors/errors.js';
-import { buildSession, encodedSize } from '../store/records.js';
 import { type GetOrCreateResult, SessionStore, type SessionStoreOptions } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { allIndexKeys, BUCKETS, bucketOf, bucketSlot, indexKey, sessionKey } from './keys.js';
@@ -80,12 +79,12 @@ const CLOSE_TIMEOUT_MS = 1000;
 // Script names on the client. Namespaced and versioned: they must not clash with a user's own commands
 // on a shared client, and a changed script gets a new name.
 const SCRIPTS = {
-  get: ['agentSessionStoreGetV1', GET_LUA, 2],
-  set: ['agentSessionStoreSetV1', SET_LUA, 2],
-  getOrCreate: ['agentSessionStoreGetOrCreateV1', GET_OR_CREATE_LUA, 2],
-  update: ['agentSessionStoreUpdateV1', UPDATE_LUA, 2],
-  increment: ['agentSessionStoreIncrementV1', INCREMENT_LUA, 2],
-  touch: ['agentSessionStoreTouchV1', TOUCH_LUA, 2],
+  get: ['agentSessionStoreGetV2', GET_LUA, 2],
+  set: ['agentSessionStoreSetV2', SET_LUA, 2],
+  getOrCreate: ['agentSessionStoreGetOrCreateV2', GET_OR_CREATE_LUA, 2],
+  update: ['agentSessionStoreUpdateV2', UPDATE_LUA, 2],
+  increment: ['agentSessionStoreIncrementV2', INCREMENT_LUA, 2],
+  touch: ['agentSessionStoreTouchV2', TOUCH_LUA, 2],
   delete: ['agentSessionStoreDeleteV1', DELETE_LUA, 2],
   // Variable key count: the first argument is the number of keys.
   count: ['agentSessionStoreCountV1', COUNT_LUA, undefined],
@@ -385,12 +384,11 @@ export class RedisSessionStore extends SessionStore {
     return [sessionKey(this.#prefix, id, bucket), indexKey(this.#prefix, bucket)];
   }
 
-  /** Rejects a new or replaced session over maxSessionBytes before anything is sent; returns its size. */
-  #sizeOf(id: string, input: NormalizedInput): number {
-    const now = Date.now();
-    const bytes = encodedSize(buildSession(id, input, now, now));
-    this.assertSize(bytes, id);
-    return bytes;
+  /** Encodes a new or replaced session; rejects it over maxSessionBytes before anything is sent. */
+  #encode(id: string, input: NormalizedInput): { pairs: string[]; size: number } {
+    const encoded = encodeInput(id, input);
+    this.assertSize(encoded.size, id);
+    return encoded;
   }
 
   // ---- storage hooks ----
@@ -403,7 +401,7 @@ export class RedisSessionStore extends SessionStore {
   }
 
   protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
-    const size = this.#sizeOf(id, input);
+    const { pairs, size } = this.#encode(id, input);
     const reply = await this.#run(id, () =>
       this.#scripts.set(
         ...this.#keys(id),
@@ -413,7 +411,7 @@ export class RedisSessionStore extends SessionStore {
         this.#maxLifetime,
         input.createdAt?.getTime() ?? '',
         size,
-        ...encodeInput(input),
+        ...pairs,
       ),
     );
     const [now, createdAt, version, expiresAt] = this.#integers(id, reply, 4) as [
@@ -430,7 +428,7 @@ export class RedisSessionStore extends SessionStore {
     input: NormalizedInput,
     ttlMs: number | undefined,
   ): Promise<GetOrCreateResult> {
-    const size = this.#sizeOf(id, input);
+    const { pairs, size } = this.#encode(id, input);
     const reply = await this.#run(id, () =>
       this.#scripts.getOrCreate(
         ...this.#keys(id),
@@ -441,7 +439,7 @@ export class RedisSessionStore extends SessionStore {
         input.createdAt?.getTime() ?? '',
         size,
         this.options.touchOnGet ? '1' : '0',
-        ...encodeInput(input),
+        ...pairs,
       ),
     );
     if (Array.isArray(reply)) {

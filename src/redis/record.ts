@@ -18,24 +18,49 @@ export const metaField = (key: string): string => `m:${JSON.stringify(key)}`;
  */
 export const entryOverhead = (key: string): number => Buffer.byteLength(JSON.stringify(key), 'utf8') + 2;
 
-/** Field/value pairs for the data of a new or replaced session (core fields, then metadata). */
-export function encodeInput(input: NormalizedInput): string[] {
-  const pairs = [
-    'uid',
-    JSON.stringify(input.userId),
-    'tid',
-    JSON.stringify(input.threadId),
-    'rid',
-    JSON.stringify(input.requestId),
-    'mc',
-    String(input.messageCount),
-    'esc',
-    input.escalated ? 'true' : 'false',
-  ];
-  for (const key of Object.keys(input.metadata)) {
-    pairs.push(metaField(key), JSON.stringify(input.metadata[key]));
+// The whole-session JSON (encodedSize in src/store/records.ts: JSON.stringify of a SessionData) around
+// its variable parts, for a session just built by set or create: version 1 and updatedAt, lastActivity and
+// expiresAt all "now". Key order is SessionData's.
+const SIZE_FRAME =
+  '{"sessionId":,"userId":,"threadId":,"messageCount":,"escalated":,"metadata":,"requestId":,' +
+  '"createdAt":,"updatedAt":,"lastActivity":,"expiresAt":,"version":1}';
+// A Date's JSON text: `"YYYY-MM-DDTHH:mm:ss.sssZ"`, 26 bytes for every year from 0 to 9999.
+const DATE_JSON_BYTES = 26;
+
+/**
+ * Field/value pairs for the data of a new or replaced session (core fields, then metadata), and the
+ * session's encoded size: exactly `encodedSize(buildSession(id, input, now, now))`, the size the
+ * maxSessionBytes check has always used, computed from the texts just encoded instead of a second
+ * JSON.stringify of a whole session. JSON.stringify never emits lone surrogates (it escapes them), so the
+ * UTF-8 length of the joined texts is the sum of their lengths.
+ */
+export function encodeInput(id: string, input: NormalizedInput): { pairs: string[]; size: number } {
+  const uid = JSON.stringify(input.userId);
+  const tid = JSON.stringify(input.threadId);
+  const rid = JSON.stringify(input.requestId);
+  const mc = String(input.messageCount);
+  const esc = input.escalated ? 'true' : 'false';
+  const pairs = ['uid', uid, 'tid', tid, 'rid', rid, 'mc', mc, 'esc', esc];
+  // Every variable text of the session JSON, joined for one UTF-8 length count. A metadata entry is
+  // `"key":value` in the JSON and `m:"key"` + value here: one byte less each, added back below.
+  let text = JSON.stringify(id) + uid + tid + rid + mc + esc;
+  const metadata = input.metadata;
+  const keys = Object.keys(metadata);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const field = metaField(key);
+    const value = JSON.stringify(metadata[key]);
+    pairs.push(field, value);
+    text += field + value;
   }
-  return pairs;
+  // Metadata beyond those texts: braces and commas (n + 1 bytes) and a colon per key, less the two bytes
+  // of `m:` per key: 1 byte when there is any key, else the 2 bytes of `{}`.
+  const metaFrame = keys.length > 0 ? 1 : 2;
+  const createdAt =
+    input.createdAt === undefined ? DATE_JSON_BYTES : (JSON.stringify(input.createdAt) as string).length;
+  const size =
+    SIZE_FRAME.length + Buffer.byteLength(text, 'utf8') + metaFrame + createdAt + 3 * DATE_JSON_BYTES;
+  return { pairs, size };
 }
 
 function decodeError(id: string, field: string, problem: string, cause?: unknown): SessionDecodeError {

@@ -50,25 +50,57 @@ local function hset_pairs(key, list, first)
   end
   if #chunk > 0 then redis.call('HSET', key, unpack(chunk)) end
 end
+-- A new session hash in one HSET: the bookkeeping pairs in \`head\`, then ARGV[first..] (the data pairs).
+-- Only a session with very many metadata keys takes more than one HSET (unpack() of thousands of values
+-- overflows the Lua C stack).
+local function write_new(key, first, head)
+  if #ARGV - first < 1000 then
+    local n = #head
+    for i = first, #ARGV do
+      n = n + 1
+      head[n] = ARGV[i]
+    end
+    redis.call('HSET', key, unpack(head))
+  else
+    redis.call('HSET', key, unpack(head))
+    hset_pairs(key, ARGV, first)
+  end
+end
 -- The session as one string: uid, tid, rid, mc, esc, ca, ua, la, ex, v on one line each (a missing field
--- is an empty line, which Node reports as a decode error), then '{' metadata '}'. 0 when absent.
+-- is an empty line, which Node reports as a decode error), then '{' metadata '}'.
 local CORE = { 'uid', 'tid', 'rid', 'mc', 'esc', 'ca', 'ua', 'la', 'ex', 'v' }
-local function session_text(key)
+-- The session hash read once (HGETALL: crossing the reply into Lua is most of a script's cost, so no
+-- script reads it twice): core and bookkeeping fields by name, metadata entries already as \`key:value\`
+-- text in hash order. nil when the key does not exist (HGETALL of a missing key is empty).
+local function read(key)
   local h = redis.call('HGETALL', key)
-  if #h == 0 then return 0 end
+  if #h == 0 then return nil end
   local fields, meta = {}, {}
   for i = 1, #h, 2 do
     local name = h[i]
-    if string.sub(name, 1, 2) == 'm:' then
+    if string.byte(name, 1) == 109 and string.byte(name, 2) == 58 then -- 'm:'
       meta[#meta + 1] = string.sub(name, 3) .. ':' .. h[i + 1]
     else
       fields[name] = h[i + 1]
     end
   end
+  return fields, meta
+end
+local function text_of(fields, meta)
   local out = {}
   for i = 1, #CORE do out[i] = fields[CORE[i]] or '' end
   out[#CORE + 1] = '{' .. table.concat(meta, ',') .. '}'
   return table.concat(out, '\\n')
+end
+local function session_text(key)
+  local fields, meta = read(key)
+  if fields == nil then return 0 end
+  return text_of(fields, meta)
+end
+-- Index and key expiry for a session whose hash fields 'la' and 'ex' the caller writes itself.
+local function expire_at(key, idx, id, ex)
+  redis.call('PEXPIREAT', key, ex)
+  redis.call('ZADD', idx, ex, id)
 end
 local function slide(key, idx, id, now, ttl, ca, maxlife)
   local ex = expiry(now, ttl, ca, maxlife)
@@ -79,8 +111,9 @@ local function slide(key, idx, id, now, ttl, ca, maxlife)
 end
 -- Slides an existing session by its remembered TTL (or a new one); false when the session is absent.
 local function touch(key, idx, id, ttl_arg, maxlife, now)
-  if redis.call('EXISTS', key) == 0 then return false end
   local m = redis.call('HMGET', key, 'ttl', 'ca')
+  -- Both missing: absent, or a broken record that the EXISTS below tells apart (rare, so paid only then).
+  if not m[1] and not m[2] and redis.call('EXISTS', key) == 0 then return false end
   local ttl = num(m[1], 'ttl')
   if ttl_arg ~= '' then
     ttl = tonumber(ttl_arg)
@@ -88,6 +121,20 @@ local function touch(key, idx, id, ttl_arg, maxlife, now)
   end
   slide(key, idx, id, now, ttl, num(m[2], 'createdAt'), maxlife)
   return true
+end
+-- Read, slide and return the session in one pass: one HGETALL, one HSET, then the text from what was read
+-- with the new la/ex. 0 when absent.
+local function read_touched(key, idx, id, maxlife, now)
+  local fields, meta = read(key)
+  if fields == nil then return 0 end
+  local ttl = num(fields.ttl, 'ttl')
+  local ex = fmt(expiry(now, ttl, num(fields.ca, 'createdAt'), maxlife))
+  local la = fmt(now)
+  redis.call('HSET', key, 'la', la, 'ex', ex)
+  expire_at(key, idx, id, ex)
+  fields.la = la
+  fields.ex = ex
+  return text_of(fields, meta)
 end
 `;
 
@@ -97,9 +144,7 @@ end
  * Reply: 0 when absent, else the session text.
  */
 export const GET_LUA = `${PRELUDE}
-if ARGV[2] == '1' then
-  if not touch(KEYS[1], KEYS[2], ARGV[1], '', ARGV[3], now_ms()) then return 0 end
-end
+if ARGV[2] == '1' then return read_touched(KEYS[1], KEYS[2], ARGV[1], ARGV[3], now_ms()) end
 return session_text(KEYS[1])
 `;
 
@@ -117,10 +162,11 @@ local old = redis.call('HMGET', KEYS[1], 'ttl', 'ca', 'v')
 local ttl = tonumber(ARGV[2]) or tonumber(old[1]) or tonumber(ARGV[3])
 local ca = tonumber(old[2]) or tonumber(ARGV[5]) or now
 local v = (tonumber(old[3]) or 0) + 1
+local ex = expiry(now, ttl, ca, ARGV[4])
+local exs, nows = fmt(ex), fmt(now)
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'ttl', fmt(ttl), 'ca', fmt(ca), 'ua', fmt(now), 'v', fmt(v), 'sz', ARGV[6])
-hset_pairs(KEYS[1], ARGV, 7)
-local ex = slide(KEYS[1], KEYS[2], ARGV[1], now, ttl, ca, ARGV[4])
+write_new(KEYS[1], 7, { 'ttl', fmt(ttl), 'ca', fmt(ca), 'ua', nows, 'la', nows, 'ex', exs, 'v', fmt(v), 'sz', ARGV[6] })
+expire_at(KEYS[1], KEYS[2], ARGV[1], exs)
 return { now, ca, v, ex }
 `;
 
@@ -133,15 +179,19 @@ return { now, ca, v, ex }
  */
 export const GET_OR_CREATE_LUA = `${PRELUDE}
 local now = now_ms()
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  if ARGV[7] == '1' then touch(KEYS[1], KEYS[2], ARGV[1], '', ARGV[4], now) end
-  return session_text(KEYS[1])
+if ARGV[7] == '1' then
+  local text = read_touched(KEYS[1], KEYS[2], ARGV[1], ARGV[4], now)
+  if text ~= 0 then return text end
+else
+  local text = session_text(KEYS[1])
+  if text ~= 0 then return text end
 end
 local ttl = tonumber(ARGV[2]) or tonumber(ARGV[3])
 local ca = tonumber(ARGV[5]) or now
-redis.call('HSET', KEYS[1], 'ttl', fmt(ttl), 'ca', fmt(ca), 'ua', fmt(now), 'v', '1', 'sz', ARGV[6])
-hset_pairs(KEYS[1], ARGV, 8)
-local ex = slide(KEYS[1], KEYS[2], ARGV[1], now, ttl, ca, ARGV[4])
+local ex = expiry(now, ttl, ca, ARGV[4])
+local exs, nows = fmt(ex), fmt(now)
+write_new(KEYS[1], 8, { 'ttl', fmt(ttl), 'ca', fmt(ca), 'ua', nows, 'la', nows, 'ex', exs, 'v', '1', 'sz', ARGV[6] })
+expire_at(KEYS[1], KEYS[2], ARGV[1], exs)
 return { now, ca, ex }
 `;
 
@@ -157,8 +207,9 @@ return { now, ca, ex }
  * Errors: `SESSCONFLICT <actual>` for a stale version, `SESSSIZE <bytes>` over the cap; nothing written.
  */
 export const UPDATE_LUA = `${PRELUDE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local m = redis.call('HMGET', KEYS[1], 'v', 'sz', 'ttl', 'ca')
+-- EXISTS only when no bookkeeping field is there: absent, or a broken record (reported below).
+if not m[1] and not m[2] and not m[3] and not m[4] and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local v = num(m[1], 'version')
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= v then
   return redis.error_reply('SESSCONFLICT ' .. fmt(v))
@@ -227,9 +278,12 @@ return session_text(KEYS[1])
  * leaves the safe range or messageCount would go negative; nothing written.
  */
 export const INCREMENT_LUA = `${PRELUDE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local field = ARGV[2]
 local m = redis.call('HMGET', KEYS[1], field, 'v', 'sz', 'ttl', 'ca')
+-- EXISTS only when nothing was found: absent, or a broken record (reported below).
+if not m[1] and not m[2] and not m[3] and not m[4] and not m[5] and redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
 local text = m[1]
 local current = 0
 if text then
