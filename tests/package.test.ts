@@ -48,6 +48,27 @@ store.set('a', { metadata: { n: 2 } }).then(async (s) => {
 });
 `,
     );
+    // The conformance kit, loaded from the tarball, passes against the store loaded from the tarball,
+    // under another runner (node:test), from both module systems.
+    writeFileSync(
+      join(scratch, 'kit.test.mjs'),
+      `import { describe, it } from 'node:test';
+import { InMemorySessionStore } from 'agent-session-store';
+import { describeSessionStoreConformance } from 'agent-session-store/testing';
+describeSessionStoreConformance('memory from the tarball (ESM)', ({ now, options }) => new InMemorySessionStore({ ...options, now }), { clock: 'manual', describe, it });
+`,
+    );
+    writeFileSync(
+      join(scratch, 'kit.test.cjs'),
+      `const { describe, it } = require('node:test');
+const { InMemorySessionStore } = require('agent-session-store');
+const { describeSessionStoreConformance } = require('agent-session-store/testing');
+describeSessionStoreConformance('memory from the tarball (CJS)', ({ now, options }) => new InMemorySessionStore({ ...options, now }), { clock: 'manual', describe, it });
+`,
+    );
+    const kit = run('node', ['--test', '--test-reporter=spec', 'kit.test.mjs', 'kit.test.cjs'], scratch);
+    expect(kit).toMatch(/ℹ fail 0/);
+    expect(Number(/ℹ pass (\d+)/.exec(kit)?.[1])).toBeGreaterThanOrEqual(2 * 43);
     expect(JSON.parse(run('node', ['esm.mjs'], scratch))).toEqual({
       v: 1,
       n: 1,

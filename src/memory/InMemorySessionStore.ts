@@ -191,8 +191,20 @@ export class InMemorySessionStore extends SessionStore {
     const now = this.#now();
     const entry = this.#live(id, now, true);
     if (entry === undefined) return null;
-    const value = nextCounterValue(entry.session, field, delta);
-    applyCounter(entry.session, field, value, now);
+    const session = entry.session;
+    const value = nextCounterValue(session, field, delta);
+    const previous = field === 'messageCount' ? session.messageCount : session.metadata[field];
+    // The session only grows when the counter is a new key or gains a digit: check the size cap then,
+    // on a copy, so that a refused increment leaves the stored session as it was.
+    const isNewKey = field !== 'messageCount' && !Object.hasOwn(session.metadata, field);
+    if (isNewKey || String(value).length > String(previous).length) {
+      const next = cloneStoredSession(session);
+      applyCounter(next, field, value, now);
+      this.assertSize(encodedSize(next), id);
+      entry.session = next;
+    } else {
+      applyCounter(session, field, value, now);
+    }
     this.#slide(entry, now);
     return value;
   }
