@@ -14,6 +14,18 @@ export const BUCKETS = 64;
 /** FNV-1a (32-bit) over the UTF-8 bytes of `id`, modulo BUCKETS: stable across processes and versions. */
 export function bucketOf(id: string): number {
   let hash = 0x811c9dc5;
+  // ASCII ids (the common case) are their own UTF-8 bytes: no Buffer per call.
+  for (let i = 0; i < id.length; i++) {
+    const code = id.charCodeAt(i);
+    if (code >= 0x80) return bucketOfBytes(id);
+    hash ^= code;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % BUCKETS;
+}
+
+function bucketOfBytes(id: string): number {
+  let hash = 0x811c9dc5;
   for (const byte of Buffer.from(id, 'utf8')) {
     hash ^= byte;
     hash = Math.imul(hash, 0x01000193) >>> 0;
