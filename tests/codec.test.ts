@@ -103,6 +103,15 @@ describe('SessionCodec rejects corrupt records with SessionDecodeError naming th
     ['metadata an array', { metadata: [] }, 'metadata'],
     ['metadata a string', { metadata: '{}' }, 'metadata'],
     ['session_id empty', { session_id: '' }, 'session_id'],
+    ['created_at on February 30th', { created_at: '2024-02-30T10:00:00' }, 'created_at'],
+    ['updated_at at 24:00', { updated_at: '2026-11-24T24:00:00' }, 'updated_at'],
+    ['last_activity with a 61st second', { last_activity: '2026-11-24T10:00:61Z' }, 'last_activity'],
+    ['last_activity with a +25:00 offset', { last_activity: '2026-11-24T10:00:00+25:00' }, 'last_activity'],
+    [
+      'session_id of the wrong type before a missing field',
+      { session_id: 5, metadata: undefined },
+      'session_id',
+    ],
     ['user_id a number', { user_id: 7 }, 'user_id'],
   ];
   for (const [title, change, field] of cases) {
@@ -127,6 +136,19 @@ describe('SessionCodec rejects corrupt records with SessionDecodeError naming th
     const good = SessionCodec.toPlain(SessionCodec.fromPlain(base));
     expect(() => SessionCodec.fromPlain({ ...good, version: -3 })).toThrow(/version/);
     expect(() => SessionCodec.fromPlain({ ...good, expiresAt: 'soon' })).toThrow(/expiresAt/);
+  });
+
+  it('accepts real edge dates: a leap day, offsets, a space separator', () => {
+    const record = {
+      ...base,
+      created_at: '2024-02-29T23:59:59.999999',
+      updated_at: '2026-11-24T10:00:00+05:30',
+      last_activity: '2026-11-24 10:00:00',
+    };
+    const session = SessionCodec.fromPlain(record);
+    expect(session.createdAt.toISOString()).toBe('2024-02-29T23:59:59.999Z');
+    expect(session.updatedAt.toISOString()).toBe('2026-11-24T04:30:00.000Z');
+    expect(session.lastActivity.toISOString()).toBe('2026-11-24T10:00:00.000Z');
   });
 
   it('rejects text that is not JSON, and non-object roots', () => {

@@ -37,7 +37,27 @@ const SNAKE_NAMES: Record<keyof SessionData, string> = {
 };
 
 // ISO-8601 date-time; the zone is optional because the Python service writes naive UTC timestamps.
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))?$/i;
+
+/** True when every component is in range: Date.parse would roll 2024-02-30 over to March 1. */
+function inRange(m: RegExpExecArray): boolean {
+  const [year, month, day, hour, minute, second = '0', , offsetHours = '0', offsetMinutes = '0'] = m.slice(1);
+  const y = Number(year);
+  const mo = Number(month);
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return (
+    mo >= 1 &&
+    mo <= 12 &&
+    Number(day) >= 1 &&
+    Number(day) <= daysInMonth &&
+    Number(hour) <= 23 &&
+    Number(minute) <= 59 &&
+    Number(second) <= 59 &&
+    Number(offsetHours) <= 23 &&
+    Number(offsetMinutes) <= 59
+  );
+}
 
 function decodeDate(value: unknown, field: string, nullable: boolean): Date | null {
   if (value === null && nullable) return null;
@@ -47,9 +67,11 @@ function decodeDate(value: unknown, field: string, nullable: boolean): Date | nu
   }
   if (typeof value !== 'string') throw decodeError(field, `must be an ISO-8601 string, got ${kind(value)}`);
   const match = ISO_DATE_TIME.exec(value);
-  if (!match) throw decodeError(field, `is not an ISO-8601 date-time: ${JSON.stringify(value.slice(0, 40))}`);
+  if (!match || !inRange(match)) {
+    throw decodeError(field, `is not an ISO-8601 date-time: ${JSON.stringify(value.slice(0, 40))}`);
+  }
   // Naive timestamps are UTC (the Python service used datetime.utcnow()); never local time.
-  const text = match[1] ? value : `${value.replace(' ', 'T')}Z`;
+  const text = match[7] ? value : `${value.replace(' ', 'T')}Z`;
   const time = Date.parse(text);
   if (Number.isNaN(time))
     throw decodeError(field, `is not a valid date: ${JSON.stringify(value.slice(0, 40))}`);
@@ -91,38 +113,43 @@ function fromRecord(value: unknown): SessionData {
     const v = read(value, name, snake);
     return v === undefined ? fallback : v;
   };
+  // One field through its part of sessionDataSchema; the error names the field as the record spells it.
+  const checked = <K extends keyof SessionData>(name: K, raw: unknown): SessionData[K] => {
+    const result = sessionDataSchema.shape[name].safeParse(raw);
+    if (result.success) return result.data as SessionData[K];
+    throw decodeError(
+      field(name),
+      `is invalid: ${result.error.issues[0]?.message ?? 'unexpected value'}`,
+      result.error,
+    );
+  };
 
+  // Fields are checked in SessionData order, so the error names the first bad one.
+  const sessionId = checked('sessionId', required('sessionId'));
+  const userId = checked('userId', optional('userId', null));
+  const threadId = checked('threadId', optional('threadId', null));
+  const messageCount = checked('messageCount', noNegativeZero(required('messageCount')));
+  const escalated = checked('escalated', required('escalated'));
   const metadataValue = required('metadata');
-  if (!isPlainObject(metadataValue))
+  if (!isPlainObject(metadataValue)) {
     throw decodeError(field('metadata'), `must be an object, got ${kind(metadataValue)}`);
+  }
   const bad = findNonJson(metadataValue, field('metadata'));
   if (bad) throw decodeError(bad.path, `holds ${bad.problem}`);
-
-  const candidate = {
-    sessionId: required('sessionId'),
-    userId: optional('userId', null),
-    threadId: optional('threadId', null),
-    messageCount: noNegativeZero(required('messageCount')),
-    escalated: required('escalated'),
+  return {
+    sessionId,
+    userId,
+    threadId,
+    messageCount,
+    escalated,
     metadata: cloneJsonObject(metadataValue as JsonObject),
-    requestId: optional('requestId', null),
-    createdAt: decodeDate(required('createdAt'), field('createdAt'), false),
-    updatedAt: decodeDate(required('updatedAt'), field('updatedAt'), false),
-    lastActivity: decodeDate(required('lastActivity'), field('lastActivity'), false),
+    requestId: checked('requestId', optional('requestId', null)),
+    createdAt: decodeDate(required('createdAt'), field('createdAt'), false) as Date,
+    updatedAt: decodeDate(required('updatedAt'), field('updatedAt'), false) as Date,
+    lastActivity: decodeDate(required('lastActivity'), field('lastActivity'), false) as Date,
     expiresAt: decodeDate(optional('expiresAt', null), field('expiresAt'), true),
-    version: noNegativeZero(optional('version', 0)),
-  };
-  const parsed = sessionDataSchema.safeParse(candidate);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const name = String(issue?.path[0] ?? '(root)') as keyof SessionData;
-    throw decodeError(
-      SNAKE_NAMES[name] && snake ? SNAKE_NAMES[name] : name,
-      issue?.message ?? 'is invalid',
-      parsed.error,
-    );
-  }
-  return parsed.data as SessionData;
+    version: checked('version', noNegativeZero(optional('version', 0))),
+  } as SessionData;
 }
 
 /** Encodes and decodes SessionData. All methods are pure; none of them mutates its argument. */
