@@ -42,6 +42,36 @@ describe('escalation happens exactly once', () => {
     expect(escalation.requests[0]?.summary).toMatch(/^message \d+: I want to talk to a human!$/);
   });
 
+  it('an escalation tool with only createTicket: the rules decide, the tool issues the one ticket', async () => {
+    const store = new InMemorySessionStore();
+    let calls = 0;
+    const agent = new CustomerSupportAgent({
+      store,
+      tools: {
+        escalation: {
+          async createTicket() {
+            calls += 1;
+            return { ticketId: 'ONLY-TICKET' };
+          },
+        },
+      },
+    });
+    const calm = await agent.processMessage({
+      sessionId: 'partial',
+      message: 'What are your opening hours?',
+    });
+    expect(calm.requiresEscalation).toBe(false);
+    expect(calm.metadata.toolErrors ?? []).toEqual([]);
+    const angry = await agent.processMessage({
+      sessionId: 'partial',
+      message: 'I want to speak to a human now',
+    });
+    expect(angry.requiresEscalation).toBe(true);
+    expect(angry.metadata.ticketId).toBe('ONLY-TICKET');
+    expect(angry.metadata.toolErrors ?? []).toEqual([]);
+    expect(calls).toBe(1);
+  });
+
   it('without an escalation tool the rule policy escalates and the agent issues one local ticket id', async () => {
     const store = new InMemorySessionStore();
     const team = agents(store, 4);

@@ -737,12 +737,13 @@ export class CustomerSupportAgent implements AsyncDisposable {
     tools: TurnTools,
     signal: AbortSignal | undefined,
   ): Promise<EscalationDecision> {
-    const tool = this.#tools.escalation;
-    if (tool !== undefined) {
+    const shouldEscalate = this.#tools.escalation?.shouldEscalate;
+    if (typeof shouldEscalate === 'function') {
+      const tool = this.#tools.escalation;
       const result = await this.#call(
         'escalation',
         tools,
-        (s) => tool.shouldEscalate(input, { signal: s }),
+        (s) => shouldEscalate.call(tool, input, { signal: s }),
         signal,
       );
       if (result.ok && typeof result.value?.escalate === 'boolean') {

@@ -102,8 +102,8 @@ export interface Ticket {
 }
 
 export interface EscalationTool extends ToolLifecycle {
-  /** Replaces the built-in rule policy. */
-  shouldEscalate(input: EscalationInput, options: CallOptions): Promise<EscalationDecision>;
+  /** Replaces the built-in rule policy when given; without it the rules (or `escalationPolicy`) decide. */
+  shouldEscalate?(input: EscalationInput, options: CallOptions): Promise<EscalationDecision>;
   createTicket(request: TicketRequest, options: CallOptions): Promise<Ticket>;
 }
 
