@@ -52,6 +52,20 @@ describe('ToolRunner retries', () => {
     expect(m.latencyMs?.last).toBeGreaterThanOrEqual(300);
   });
 
+  it("stops retrying when a failure opens the breaker, and reports the tool's own error", async () => {
+    const runner = new ToolRunner({
+      retry: { maxAttempts: 5, initialDelayMs: 10, jitter: 0 },
+      circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 60_000 },
+    });
+    driveRetries(runner);
+    const fn = failing(10);
+    const error = await runner.run('kb', fn).catch((e: unknown) => e);
+    expect(isCircuitOpenError(error)).toBe(false);
+    expect((error as Error).message).toBe('boom 2');
+    expect(fn).toHaveBeenCalledTimes(2);
+    expect(runner.metrics('kb')).toMatchObject({ retries: 1, circuitState: 'open' });
+  });
+
   it('gives up after maxAttempts with the last error', async () => {
     const runner = new ToolRunner({ retry: { maxAttempts: 2, initialDelayMs: 10, jitter: 0 } });
     driveRetries(runner);
@@ -245,17 +259,6 @@ describe('ToolRunner circuit breaker', () => {
     expect(runner.circuitState('kb')).toBe('open');
     await expect(runner.run('kb', fn)).rejects.toBeInstanceOf(CircuitOpenError);
     expect(fn).toHaveBeenCalledTimes(3);
-  });
-
-  it('stops retrying once its own failures open the breaker', async () => {
-    const runner = new ToolRunner({
-      retry: { maxAttempts: 5, initialDelayMs: 10, jitter: 0 },
-      circuitBreaker: { failureThreshold: 2 },
-    });
-    driveRetries(runner);
-    const fn = failing(100);
-    await expect(runner.run('kb', fn)).rejects.toBeInstanceOf(CircuitOpenError);
-    expect(fn).toHaveBeenCalledTimes(2);
   });
 });
 

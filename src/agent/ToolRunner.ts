@@ -221,7 +221,9 @@ export class ToolRunner {
           const retryable = this.#isRetryable(error);
           if (retryable) this.#failed(tool, state, error);
           else if (probe) state.probeInFlight = false;
-          if (!retryable || attempt >= maxAttempts) throw error;
+          // A failure that opened the breaker ends the call with the tool's own error: retrying would
+          // only be refused with CircuitOpenError, hiding what actually went wrong.
+          if (!retryable || attempt >= maxAttempts || state.circuit === 'open') throw error;
           const delayMs = this.#delay(attempt);
           state.retries += 1;
           this.#emit(this.#retryListeners, { tool, attempt, delayMs, error });
