@@ -44,17 +44,29 @@ export async function createSessionStore(config: CreateSessionStoreConfig = {}):
     ...redis,
     ...(connection === undefined ? { url: redisUrl } : {}),
   });
-  if (await store.ping()) return store;
+  // A real command rather than ping(): its error explains the failure and becomes the `cause`.
+  let failure: unknown;
+  try {
+    await store.countActive();
+    return store;
+  } catch (error) {
+    failure = error;
+  }
   await store.close();
+  const reason = failure instanceof Error ? failure.message : String(failure);
   if (fallbackToMemory) {
-    common.logger?.warn(
-      'Redis did not answer at startup; falling back to an in-memory session store (fallbackToMemory)',
-      { storeType: 'memory' },
-    );
+    const message = `Redis did not answer at startup (${reason}); falling back to an in-memory session store (fallbackToMemory). Each instance now keeps its own sessions.`;
+    // Never silent: without a logger the warning goes to the process's warning channel.
+    if (common.logger === undefined) {
+      process.emitWarning(message, { code: 'AGENT_SESSION_STORE_FALLBACK' });
+    } else {
+      common.logger.warn(message, { storeType: 'memory' });
+    }
     return new InMemorySessionStore({ ...common, ...memory });
   }
   throw new SessionStoreUnavailableError(
-    'Redis did not answer PING when creating the session store. Check the URL and that Redis is up, or ' +
+    `Redis did not answer when creating the session store (${reason}). Check the URL and that Redis is up, or ` +
       'pass fallbackToMemory: true to run on an in-memory store instead.',
+    { cause: failure },
   );
 }

@@ -345,6 +345,30 @@ describe('createSessionStore', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/fallbackToMemory/);
     await fallback.close();
+    // The rejection carries what went wrong underneath.
+    expect((error as Error).cause).toBeDefined();
+  });
+
+  it('without a logger, the fallback is still announced, on the process warning channel', async () => {
+    const deadUrl = `redis://127.0.0.1:${await freePort()}`;
+    const seen: { name: string; code?: string; message: string }[] = [];
+    const onWarning = (warning: Error & { code?: string }) =>
+      seen.push({ name: warning.name, code: warning.code, message: warning.message });
+    process.on('warning', onWarning);
+    try {
+      const fallback = await createSessionStore({
+        url: deadUrl,
+        env: {},
+        fallbackToMemory: true,
+        redis: { commandTimeoutMs: 500 },
+      });
+      expect(fallback).toBeInstanceOf(InMemorySessionStore);
+      await fallback.close();
+      await new Promise((resolve) => setImmediate(resolve)); // 'warning' is emitted on the next tick
+      expect(seen.filter((w) => w.code === 'AGENT_SESSION_STORE_FALLBACK')).toHaveLength(1);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
 
