@@ -1,5 +1,6 @@
-// The logger the library writes to. Silent unless the host injects one; the shape fits pino, winston,
-// bunyan and `console` alike.
+// The logger the library writes to. Silent unless the host injects one. The shape is message first,
+// then a context object: `console` and winston take it as it is; for pino or bunyan, whose methods take
+// the object first, pass a small adapter such as `{ warn: (msg, ctx) => pino.warn(ctx, msg), … }`.
 
 export interface Logger {
   debug(message: string, context?: Record<string, unknown>): void;
