@@ -4,21 +4,12 @@ import { SessionDecodeError } from '../errors/errors.js';
 import { cloneJsonObject, findNonJson, isPlainObject, type JsonObject, type JsonValue } from './json.js';
 import { type SessionData, sessionDataSchema } from './SessionData.js';
 
+type DateField = 'createdAt' | 'updatedAt' | 'lastActivity';
+
 /** SessionData with ISO-8601 date strings: what `toPlain` returns and `JSON.stringify` writes. */
-export interface PlainSessionData {
-  sessionId: string;
-  userId: string | null;
-  threadId: string | null;
-  messageCount: number;
-  escalated: boolean;
-  metadata: JsonObject;
-  requestId: string | null;
-  createdAt: string;
-  updatedAt: string;
-  lastActivity: string;
-  expiresAt: string | null;
-  version: number;
-}
+export type PlainSessionData = Omit<SessionData, DateField | 'expiresAt'> & {
+  [K in DateField]: string;
+} & { expiresAt: string | null };
 
 // camelCase field → the Python service's snake_case name.
 const SNAKE_NAMES: Record<keyof SessionData, string> = {

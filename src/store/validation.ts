@@ -4,6 +4,7 @@ import { findNonJson, isPlainObject, type JsonObject, type JsonValue, setOwn } f
 import {
   MAX_SESSION_ID_LENGTH,
   PATCH_KEYS,
+  type SessionData,
   type SessionInput,
   type SessionPatch,
 } from '../codec/SessionData.js';
@@ -78,16 +79,13 @@ export function validateMetadata(value: unknown, field = 'metadata'): JsonObject
 }
 
 /** The fields `set` and `getOrCreate` write, with defaults applied. */
-export interface NormalizedInput {
-  userId: string | null;
-  threadId: string | null;
-  messageCount: number;
-  escalated: boolean;
-  metadata: JsonObject;
-  requestId: string | null;
+export type NormalizedInput = Pick<
+  SessionData,
+  'userId' | 'threadId' | 'messageCount' | 'escalated' | 'metadata' | 'requestId'
+> & {
   /** Used only when the session does not exist yet. */
   createdAt: Date | undefined;
-}
+};
 
 const INPUT_KEYS: ReadonlySet<string> = new Set([
   ...PATCH_KEYS,
