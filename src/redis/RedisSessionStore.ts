@@ -96,9 +96,9 @@ const SCRIPTS = {
   touch: ['agentSessionStoreTouchV2', TOUCH_LUA, 2],
   delete: ['agentSessionStoreDeleteV1', DELETE_LUA, 2],
   // Variable key count: the first argument is the number of keys.
-  count: ['agentSessionStoreCountV1', COUNT_LUA, undefined],
-  list: ['agentSessionStoreListV1', LIST_LUA, undefined],
-  cleanup: ['agentSessionStoreCleanupV1', CLEANUP_LUA, undefined],
+  count: ['agentSessionStoreCountV2', COUNT_LUA, undefined],
+  list: ['agentSessionStoreListV2', LIST_LUA, undefined],
+  cleanup: ['agentSessionStoreCleanupV2', CLEANUP_LUA, undefined],
 } as const satisfies Record<string, readonly [string, string, number | undefined]>;
 
 type ScriptName = keyof typeof SCRIPTS;

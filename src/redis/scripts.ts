@@ -15,21 +15,30 @@
 // Replies never carry a Lua boolean (RESP3 would turn `false` into 0): absent is the integer 0, and
 // user-input problems are error replies starting with `SESS` that the store turns into typed errors.
 
-/** Helpers shared by every script (prepended to each). */
-const PRELUDE = `
+// Lua helpers. Each script includes only the ones it calls: every helper defined is a closure created on
+// every call (the whole set cost about 1 µs per call, measured).
+const MAX_SAFE = `
 local MAX_SAFE = 9007199254740991
+`;
+const NOW_MS = `
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+`;
+const FMT = `
 local function fmt(n)
   return string.format('%d', n)
 end
+`;
+const NUM = `
 local function num(value, field)
   local n = tonumber(value)
   if n == nil then error({ err = 'SESSDECODE ' .. field }) end
   return n
 end
+`;
+const EXPIRY = `
 local function expiry(now, ttl, ca, maxlife)
   local ex = now + ttl
   if maxlife ~= '' then
@@ -38,6 +47,8 @@ local function expiry(now, ttl, ca, maxlife)
   end
   return ex
 end
+`;
+const HSET_PAIRS = `
 -- HSET in chunks: unpack() of thousands of values overflows the Lua C stack.
 local function hset_pairs(key, list, first)
   local chunk = {}
@@ -50,6 +61,8 @@ local function hset_pairs(key, list, first)
   end
   if #chunk > 0 then redis.call('HSET', key, unpack(chunk)) end
 end
+`;
+const WRITE_NEW = `
 -- A new session hash in one HSET: the bookkeeping pairs in \`head\`, then ARGV[first..] (the data pairs).
 -- Only a session with very many metadata keys takes more than one HSET (unpack() of thousands of values
 -- overflows the Lua C stack).
@@ -66,6 +79,8 @@ local function write_new(key, first, head)
     hset_pairs(key, ARGV, first)
   end
 end
+`;
+const READ = `
 -- The session as one string: uid, tid, rid, mc, esc, ca, ua, la, ex, v on one line each (a missing field
 -- is an empty line, which Node reports as a decode error), then '{' metadata '}'.
 local CORE = { 'uid', 'tid', 'rid', 'mc', 'esc', 'ca', 'ua', 'la', 'ex', 'v' }
@@ -78,7 +93,7 @@ local function read(key)
   local fields, meta = {}, {}
   for i = 1, #h, 2 do
     local name = h[i]
-    if string.byte(name, 1) == 109 and string.byte(name, 2) == 58 then -- 'm:'
+    if string.sub(name, 1, 2) == 'm:' then
       meta[#meta + 1] = string.sub(name, 3) .. ':' .. h[i + 1]
     else
       fields[name] = h[i + 1]
@@ -97,11 +112,15 @@ local function session_text(key)
   if fields == nil then return 0 end
   return text_of(fields, meta)
 end
+`;
+const EXPIRE_AT = `
 -- Index and key expiry for a session whose hash fields 'la' and 'ex' the caller writes itself.
 local function expire_at(key, idx, id, ex)
   redis.call('PEXPIREAT', key, ex)
   redis.call('ZADD', idx, ex, id)
 end
+`;
+const SLIDE = `
 local function slide(key, idx, id, now, ttl, ca, maxlife)
   local ex = expiry(now, ttl, ca, maxlife)
   redis.call('HSET', key, 'la', fmt(now), 'ex', fmt(ex))
@@ -109,6 +128,8 @@ local function slide(key, idx, id, now, ttl, ca, maxlife)
   redis.call('ZADD', idx, fmt(ex), id)
   return ex
 end
+`;
+const TOUCH = `
 -- Slides an existing session by its remembered TTL (or a new one); false when the session is absent.
 local function touch(key, idx, id, ttl_arg, maxlife, now)
   local m = redis.call('HMGET', key, 'ttl', 'ca')
@@ -122,6 +143,8 @@ local function touch(key, idx, id, ttl_arg, maxlife, now)
   slide(key, idx, id, now, ttl, num(m[2], 'createdAt'), maxlife)
   return true
 end
+`;
+const READ_TOUCHED = `
 -- Read, slide and return the session in one pass: one HGETALL, one HSET, then the text from what was read
 -- with the new la/ex. 0 when absent.
 local function read_touched(key, idx, id, maxlife, now)
@@ -138,12 +161,15 @@ local function read_touched(key, idx, id, maxlife, now)
 end
 `;
 
+/** The helpers `parts` (in dependency order) as one script prefix. */
+const lua = (...parts: string[]): string => parts.join('');
+
 /**
  * get. KEYS[1] session hash, KEYS[2] index shard.
  * ARGV[1] session id, ARGV[2] '1' to touch / '0', ARGV[3] max lifetime ms or ''.
  * Reply: 0 when absent, else the session text.
  */
-export const GET_LUA = `${PRELUDE}
+export const GET_LUA = `${lua(NOW_MS, FMT, NUM, EXPIRY, READ, EXPIRE_AT, READ_TOUCHED)}
 if ARGV[2] == '1' then return read_touched(KEYS[1], KEYS[2], ARGV[1], ARGV[3], now_ms()) end
 return session_text(KEYS[1])
 `;
@@ -156,7 +182,7 @@ return session_text(KEYS[1])
  * Reply: { now, createdAt, version, expiresAt } (integers).
  * A previous record that does not parse is replaced, not reported: set is also the way to repair one.
  */
-export const SET_LUA = `${PRELUDE}
+export const SET_LUA = `${lua(NOW_MS, FMT, EXPIRY, HSET_PAIRS, WRITE_NEW, EXPIRE_AT)}
 local now = now_ms()
 local old = redis.call('HMGET', KEYS[1], 'ttl', 'ca', 'v')
 local ttl = tonumber(ARGV[2]) or tonumber(old[1]) or tonumber(ARGV[3])
@@ -177,7 +203,7 @@ return { now, ca, v, ex }
  * ARGV[8..] field/value pairs for a new session.
  * Reply: existing → the session text (a string); created → { now, createdAt, expiresAt } (integers).
  */
-export const GET_OR_CREATE_LUA = `${PRELUDE}
+export const GET_OR_CREATE_LUA = `${lua(NOW_MS, FMT, NUM, EXPIRY, HSET_PAIRS, WRITE_NEW, READ, EXPIRE_AT, READ_TOUCHED)}
 local now = now_ms()
 if ARGV[7] == '1' then
   local text = read_touched(KEYS[1], KEYS[2], ARGV[1], ARGV[4], now)
@@ -206,7 +232,7 @@ return { now, ca, ex }
  * Reply: 0 when absent, else the session text after the write.
  * Errors: `SESSCONFLICT <actual>` for a stale version, `SESSSIZE <bytes>` over the cap; nothing written.
  */
-export const UPDATE_LUA = `${PRELUDE}
+export const UPDATE_LUA = `${lua(NOW_MS, FMT, NUM, EXPIRY, HSET_PAIRS, READ, SLIDE)}
 local m = redis.call('HMGET', KEYS[1], 'v', 'sz', 'ttl', 'ca')
 -- EXISTS only when no bookkeeping field is there: absent, or a broken record (reported below).
 if not m[1] and not m[2] and not m[3] and not m[4] and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -277,7 +303,7 @@ return session_text(KEYS[1])
  * Errors: `SESSNOTINT` when the field holds anything but integer text, `SESSRANGE <value>` when the result
  * leaves the safe range or messageCount would go negative; nothing written.
  */
-export const INCREMENT_LUA = `${PRELUDE}
+export const INCREMENT_LUA = `${lua(MAX_SAFE, NOW_MS, FMT, NUM, EXPIRY, SLIDE)}
 local field = ARGV[2]
 local m = redis.call('HMGET', KEYS[1], field, 'v', 'sz', 'ttl', 'ca')
 -- EXISTS only when nothing was found: absent, or a broken record (reported below).
@@ -314,7 +340,7 @@ return { 1, out }
  * ARGV[1] id, ARGV[2] new TTL ms or '' (keep the remembered one), ARGV[3] max lifetime ms or ''.
  * Reply: 1 touched, 0 absent.
  */
-export const TOUCH_LUA = `${PRELUDE}
+export const TOUCH_LUA = `${lua(NOW_MS, FMT, NUM, EXPIRY, SLIDE, TOUCH)}
 if touch(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], now_ms()) then return 1 end
 return 0
 `;
@@ -333,7 +359,7 @@ return n
  * countActive. KEYS[1..n] index shards (all of them on standalone Redis, one per call on a Cluster).
  * Reply: the number of index entries whose expiry lies after the server's now.
  */
-export const COUNT_LUA = `${PRELUDE}
+export const COUNT_LUA = `${lua(NOW_MS, FMT)}
 local now = '(' .. fmt(now_ms())
 local total = 0
 for i = 1, #KEYS do
@@ -347,7 +373,7 @@ return total
  * Reply: up to `limit` ids, after skipping `offset`, shard by shard in KEYS order and by expiry then id
  * inside a shard. An empty reply when offset passes the end.
  */
-export const LIST_LUA = `${PRELUDE}
+export const LIST_LUA = `${lua(NOW_MS, FMT)}
 local now = '(' .. fmt(now_ms())
 local skip = tonumber(ARGV[1])
 local want = tonumber(ARGV[2])
@@ -371,7 +397,7 @@ return out
  * cleanupExpired. KEYS[1..n] index shards. Reply: how many index entries had expired and were removed.
  * The session hashes themselves are already gone: Redis expires them at the same instant (PEXPIREAT).
  */
-export const CLEANUP_LUA = `${PRELUDE}
+export const CLEANUP_LUA = `${lua(NOW_MS, FMT)}
 local now = fmt(now_ms())
 local total = 0
 for i = 1, #KEYS do
