@@ -235,9 +235,12 @@ export class RedisSessionStore extends SessionStore {
         enableAutoPipelining,
         clusterRetryStrategy: retryStrategy,
         retryDelayOnClusterDown: 100,
-        // 0: a command in flight when a node's connection drops fails instead of being re-sent to the
-        // cluster; it may already have run, so a re-send could apply a write twice (an increment, say).
-        retryDelayOnFailover: 0,
+        // ioredis rejects a node's queued commands with one "Connection is closed" error whether or not
+        // they were written, and re-sends them after this delay. At 0 nothing is re-sent, but ordinary
+        // connection churn (slot refreshes, failover) then fails commands that never reached Redis. We
+        // keep the retry; the cost is that a command in flight when its node connection drops may run
+        // twice (docs/operations.md, "Redis Cluster: a dropped connection can repeat a write").
+        retryDelayOnFailover: 100,
         ...userOptions,
         redisOptions: { ...perNode, ...userOptions.redisOptions },
       });
