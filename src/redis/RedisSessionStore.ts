@@ -499,7 +499,14 @@ export class RedisSessionStore extends SessionStore {
     input: NormalizedInput,
     ttlMs: number | undefined,
   ): Promise<GetOrCreateResult> {
-    const { pairs, size } = this.#encode(id, input);
+    const { pairs, size } = encodeInput(id, input);
+    if (size > this.options.maxSessionBytes) {
+      // An init too big to store only matters if it would create the session: an existing one is
+      // returned as it is (one read, still one command), an absent one is refused.
+      const existing = await this.doGet(id, this.options.touchOnGet);
+      if (existing !== null) return { session: existing, created: false };
+      this.assertSize(size, id);
+    }
     const reply = await this.#run(id, () =>
       this.#scripts.getOrCreate(
         ...this.#keys(id),
@@ -573,8 +580,11 @@ export class RedisSessionStore extends SessionStore {
           delta,
           isCount ? 0 : entryOverhead(field),
           this.#maxLifetime,
+          this.options.maxSessionBytes,
         ),
       (message) => {
+        const size = /^SESSSIZE (\d+)/.exec(message);
+        if (size) this.assertSize(Number(size[1]), id);
         if (message.startsWith('SESSNOTINT')) {
           return new SessionValidationError(`Cannot increment ${label}: it does not hold a safe integer`, {
             field: label,

@@ -298,10 +298,11 @@ return session_text(KEYS[1])
 /**
  * incrementCounter. KEYS[1] session hash, KEYS[2] index shard.
  * ARGV[1] id, ARGV[2] hash field (`mc` or `m:<JSON of the key>`), ARGV[3] delta (safe integer),
- * ARGV[4] entry overhead bytes for a new metadata key, ARGV[5] max lifetime ms or ''.
+ * ARGV[4] entry overhead bytes for a new metadata key, ARGV[5] max lifetime ms or '', ARGV[6] maxSessionBytes.
  * Reply: 0 when absent, else { 1, new value as decimal text }.
  * Errors: `SESSNOTINT` when the field holds anything but integer text, `SESSRANGE <value>` when the result
- * leaves the safe range or messageCount would go negative; nothing written.
+ * leaves the safe range or messageCount would go negative, `SESSSIZE <bytes>` when a new counter key or an
+ * extra digit takes the session over the cap; nothing written.
  */
 export const INCREMENT_LUA = `${lua(MAX_SAFE, NOW_MS, FMT, NUM, EXPIRY, SLIDE)}
 local field = ARGV[2]
@@ -329,6 +330,7 @@ local ttl = num(m[4], 'ttl')
 local ca = num(m[5], 'createdAt')
 local out = fmt(nextv)
 if text then sz = sz + #out - #text else sz = sz + #out + tonumber(ARGV[4]) end
+if sz > tonumber(ARGV[6]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
 local now = now_ms()
 redis.call('HSET', KEYS[1], field, out, 'v', fmt(v + 1), 'ua', fmt(now), 'sz', fmt(sz))
 slide(KEYS[1], KEYS[2], ARGV[1], now, ttl, ca, ARGV[5])

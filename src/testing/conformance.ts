@@ -793,6 +793,21 @@ export function describeSessionStoreConformance(
           const after = await store.get('s3', { touch: false });
           assert.deepEqual(Object.keys(after?.metadata ?? {}), ['small']);
           assert.equal(after?.version, 1);
+          // A counter can grow a session too: a new key over the cap is refused and writes nothing.
+          await store.set('s5', { metadata: { pad: 'p'.repeat(3700) } });
+          await validation(store.incrementCounter('s5', 'k'.repeat(600)), 'counter key over the cap');
+          const counted = await store.get('s5', { touch: false });
+          assert.deepEqual(Object.keys(counted?.metadata ?? {}), ['pad']);
+          assert.equal(counted?.version, 1);
+          assert.equal(
+            await store.incrementCounter('s5', 'small'),
+            1,
+            'a counter within the cap still works',
+          );
+          // An oversized init only matters when it would create: an existing session comes back as it is.
+          const existing = await store.getOrCreate('s3', { metadata: { big } });
+          assert.equal(existing.created, false);
+          assert.deepEqual(Object.keys(existing.session.metadata), ['small']);
         },
         { maxSessionBytes: 4096 },
       );
