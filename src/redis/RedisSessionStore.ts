@@ -168,14 +168,18 @@ export class RedisSessionStore extends SessionStore {
   #readyListener: (() => void) | undefined;
   /** When the connection was last seen going down; undefined while it is (or may soon be) up. */
   #downSince: number | undefined;
+  // The last connection error of a client we own: the `cause` of the rejections it explains.
+  #lastError: Error | undefined;
   readonly #onReady = () => {
     this.#downSince = undefined;
+    this.#lastError = undefined;
   };
   readonly #onDown = () => {
     this.#downSince ??= Date.now();
   };
   // ioredis emits 'error' on every failed reconnect; without a listener Node would throw it.
   readonly #onError = (error: unknown) => {
+    if (error instanceof Error) this.#lastError = error;
     this.logger.debug('redis connection error', { error });
   };
 
@@ -187,9 +191,13 @@ export class RedisSessionStore extends SessionStore {
     const { url, client, cluster, sentinel, redisOptions, keyPrefix = 'session:' } = options;
     const given = [url, client, cluster, sentinel].filter((v) => v !== undefined).length;
     if (given !== 1) {
+      const unsetUrl =
+        given === 0 && 'url' in options
+          ? '; url is undefined (this constructor does not read REDIS_URL: createSessionStore() does)'
+          : '';
       fail(
         'url/client/cluster/sentinel',
-        `pass exactly one of url, client, cluster or sentinel (got ${given})`,
+        `pass exactly one of url, client, cluster or sentinel (got ${given})${unsetUrl}`,
       );
     }
     if (typeof keyPrefix !== 'string' || /[{}]/.test(keyPrefix)) {
@@ -287,7 +295,7 @@ export class RedisSessionStore extends SessionStore {
     if (client.status === 'end') throw this.#unavailable('the connection is closed');
     // Down for longer than one call may take: fail now rather than make every caller wait out the deadline.
     if (this.#downSince !== undefined && Date.now() - this.#downSince > this.#timeoutMs) {
-      throw this.#unavailable(`the connection is down (status ${client.status})`);
+      throw this.#connectionFailure(`the connection is down (status ${client.status})`);
     }
     if (client.status === 'wait') client.connect().catch(() => {});
     let timer: NodeJS.Timeout | undefined;
@@ -298,10 +306,8 @@ export class RedisSessionStore extends SessionStore {
           timer = setTimeout(
             () =>
               reject(
-                this.#unavailable(
+                this.#connectionFailure(
                   `no connection within ${this.#timeoutMs} ms (status ${client.status})`,
-                  undefined,
-                  'Check that Redis is running and reachable, or raise connectTimeoutMs',
                 ),
               ),
             Math.max(0, deadline - Date.now()),
@@ -324,6 +330,17 @@ export class RedisSessionStore extends SessionStore {
       this.#client.once('ready', this.#readyListener);
     });
     return this.#readyWait;
+  }
+
+  /** A failure to connect, explained by the client's last connection error when there is one. */
+  #connectionFailure(reason: string): SessionStoreUnavailableError {
+    const last = this.#lastError;
+    const detail = last === undefined ? '' : ` (last error: ${last.message})`;
+    const hint =
+      last !== undefined && /WRONGPASS|NOAUTH|NOPERM|invalid (username|password)/i.test(last.message)
+        ? 'Check the username and password (in the URL or redisOptions) and the ACL rules'
+        : 'Check that Redis is running and reachable at the configured address';
+    return this.#unavailable(`${reason}${detail}`, last, hint);
   }
 
   /** `hint` says what the user can do about it, when there is something specific to say. */
@@ -439,6 +456,13 @@ export class RedisSessionStore extends SessionStore {
         field: '(record)',
         cause: error,
       });
+    }
+    if (/max retries per request/i.test(message)) {
+      // We set maxRetriesPerRequest to 0 on purpose (no re-sends): this means the connection dropped.
+      return this.#unavailable(
+        'the connection was lost while the command was in flight; its outcome is unknown',
+        error,
+      );
     }
     if (CLUSTER_FAILOVER.test(message)) {
       return this.#unavailable(

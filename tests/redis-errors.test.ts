@@ -1,0 +1,81 @@
+// What a user sees when Redis cannot be used: the rejection names the reason, carries the underlying
+// error as `cause`, and suggests the right fix.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSessionStoreUnavailableError, isSessionValidationError, RedisSessionStore } from '../src/index.js';
+import {
+  freePort,
+  type RedisServerHandle,
+  redisCommand,
+  startRedisProcess,
+} from './helpers/redis-servers.js';
+
+let guarded: RedisServerHandle;
+
+beforeAll(async () => {
+  // The password is set once the server is up: the harness's health check does not authenticate.
+  guarded = await startRedisProcess();
+  await redisCommand(guarded.port, ['CONFIG', 'SET', 'requirepass', 'right-password']);
+});
+afterAll(async () => {
+  await guarded?.stop();
+});
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('RedisSessionStore errors explain themselves', () => {
+  it('a wrong password: unavailable, caused by the auth error, pointing at the credentials', async () => {
+    const store = new RedisSessionStore({
+      url: `redis://:wrong-password@127.0.0.1:${guarded.port}`,
+      commandTimeoutMs: 800,
+    });
+    try {
+      const error = await rejection(store.get('s1'));
+      expect(isSessionStoreUnavailableError(error)).toBe(true);
+      expect(String((error.cause as Error | undefined)?.message)).toMatch(
+        /WRONGPASS|invalid password|NOAUTH/i,
+      );
+      expect(error.message).toMatch(/username and password/);
+    } finally {
+      await store.close();
+    }
+    const right = new RedisSessionStore({ url: `redis://:right-password@127.0.0.1:${guarded.port}` });
+    try {
+      expect((await right.set('s1', {})).version).toBe(1);
+    } finally {
+      await right.close();
+    }
+  });
+
+  it('nothing listening: unavailable, caused by the refused connection', async () => {
+    const store = new RedisSessionStore({
+      url: `redis://127.0.0.1:${await freePort()}`,
+      commandTimeoutMs: 800,
+    });
+    try {
+      const error = await rejection(store.get('s1'));
+      expect(isSessionStoreUnavailableError(error)).toBe(true);
+      expect(String((error.cause as Error | undefined)?.message)).toMatch(/ECONNREFUSED/);
+      expect(error.message).toMatch(/running and reachable/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an undefined url says that only createSessionStore reads REDIS_URL', () => {
+    let caught: unknown;
+    try {
+      new RedisSessionStore({ url: undefined });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isSessionValidationError(caught)).toBe(true);
+    expect((caught as Error).message).toMatch(/REDIS_URL/);
+  });
+});
