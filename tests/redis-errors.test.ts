@@ -79,3 +79,35 @@ describe('RedisSessionStore errors explain themselves', () => {
     expect((caught as Error).message).toMatch(/REDIS_URL/);
   });
 });
+
+describe('a full Redis (maxmemory with noeviction) refuses writes loudly', () => {
+  it('set, getOrCreate, update and incrementCounter reject with SessionStoreUnavailableError and write nothing', async () => {
+    const server = await startRedisProcess({ args: ['--maxmemory-policy', 'noeviction'] });
+    const store = new RedisSessionStore({ url: server.url, keyPrefix: 'oom:' });
+    try {
+      await store.set('existing', { metadata: { n: 1 } });
+      await redisCommand(server.port, ['CONFIG', 'SET', 'maxmemory', '1']);
+      const writes: [string, () => Promise<unknown>][] = [
+        ['set (new)', () => store.set('fresh', { metadata: { big: 'x'.repeat(5000) } })],
+        ['set (replace)', () => store.set('existing', { metadata: { big: 'x'.repeat(5000) } })],
+        ['getOrCreate', () => store.getOrCreate('fresh-2')],
+        ['update', () => store.update('existing', { metadata: { more: 'y'.repeat(100) } })],
+        ['incrementCounter', () => store.incrementCounter('existing', 'hits')],
+      ];
+      for (const [name, write] of writes) {
+        const error = await rejection(write());
+        expect(isSessionStoreUnavailableError(error), `${name}: ${error.message}`).toBe(true);
+        expect(error.message, name).toMatch(/OOM/);
+      }
+      await redisCommand(server.port, ['CONFIG', 'SET', 'maxmemory', '0']);
+      expect(await store.exists('fresh')).toBe(false);
+      expect(await store.exists('fresh-2')).toBe(false);
+      const existing = await store.get('existing', { touch: false });
+      expect(existing?.metadata).toEqual({ n: 1 });
+      expect(existing?.version).toBe(1);
+    } finally {
+      await store.close();
+      await server.stop();
+    }
+  });
+});

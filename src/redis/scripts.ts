@@ -182,7 +182,7 @@ return session_text(KEYS[1])
  * Reply: { now, createdAt, version, expiresAt } (integers).
  * A previous record that does not parse is replaced, not reported: set is also the way to repair one.
  */
-export const SET_LUA = `${lua(NOW_MS, FMT, EXPIRY, HSET_PAIRS, WRITE_NEW, EXPIRE_AT)}
+export const SET_LUA = `${lua(NOW_MS, FMT, EXPIRY, HSET_PAIRS, WRITE_NEW)}
 local now = now_ms()
 local old = redis.call('HMGET', KEYS[1], 'ttl', 'ca', 'v')
 local ttl = tonumber(ARGV[2]) or tonumber(old[1]) or tonumber(ARGV[3])
@@ -190,9 +190,12 @@ local ca = tonumber(old[2]) or tonumber(ARGV[5]) or now
 local v = (tonumber(old[3]) or 0) + 1
 local ex = expiry(now, ttl, ca, ARGV[4])
 local exs, nows = fmt(ex), fmt(now)
+-- The index entry first: Redis refuses a script under maxmemory (noeviction) at its first write that may
+-- grow memory, and lets later ones through. Starting with DEL would let a full Redis accept the session.
+redis.call('ZADD', KEYS[2], exs, ARGV[1])
 redis.call('DEL', KEYS[1])
 write_new(KEYS[1], 7, { 'ttl', fmt(ttl), 'ca', fmt(ca), 'ua', nows, 'la', nows, 'ex', exs, 'v', fmt(v), 'sz', ARGV[6] })
-expire_at(KEYS[1], KEYS[2], ARGV[1], exs)
+redis.call('PEXPIREAT', KEYS[1], exs)
 return { now, ca, v, ex }
 `;
 
