@@ -1,9 +1,10 @@
 // How a session maps onto its Redis hash: encoding for writes, strict decoding of the one-string replies
 // the scripts send back. Each value is JSON text (metadata one field per key), so partial updates and
 // counters never re-encode the session and Lua never parses JSON.
-import { cloneJsonObject, type JsonValue } from '../codec/json.js';
+import type { JsonValue } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
+import { buildSession } from '../store/records.js';
 import type { NormalizedInput } from '../store/validation.js';
 
 /**
@@ -163,18 +164,9 @@ export function sessionFromInput(
   version: number,
   expiresAtMs: number,
 ): SessionData {
-  return {
-    sessionId: id,
-    userId: input.userId,
-    threadId: input.threadId,
-    messageCount: input.messageCount,
-    escalated: input.escalated,
-    metadata: cloneJsonObject(input.metadata),
-    requestId: input.requestId,
+  // buildSession counts the version up from the previous one; Redis already assigned it.
+  return buildSession(id, input, nowMs, expiresAtMs, {
     createdAt: new Date(createdAtMs),
-    updatedAt: new Date(nowMs),
-    lastActivity: new Date(nowMs),
-    expiresAt: new Date(expiresAtMs),
-    version,
-  };
+    version: version - 1,
+  });
 }
