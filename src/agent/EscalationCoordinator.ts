@@ -110,13 +110,14 @@ export class EscalationCoordinator {
     reasons: string[],
     createTicket: (idempotencyKey: string) => Promise<string>,
     signal: AbortSignal | undefined,
+    // A takeover after a stale claim keeps the first call's deadline, so the whole wait stays within waitMs.
+    deadline = Date.now() + this.#waitMs,
   ): Promise<EscalationOutcome> {
     const existing = ticketIdOf(seen);
     if (seen.escalated && existing !== undefined) return { status: 'existing', ticketId: existing };
     const id = seen.sessionId;
     let current: SessionData | null = seen;
     let expectedVersion = seen.escalated ? undefined : seen.version + 1;
-    const deadline = Date.now() + this.#waitMs;
     for (let attempt = 0; attempt < this.#maxClaimAttempts; attempt += 1) {
       if (expectedVersion === undefined) {
         current = await raceAbort(this.#store.get(id, { touch: false }), signal);
@@ -126,7 +127,7 @@ export class EscalationCoordinator {
         if (current.escalated && !this.#isStale(current)) {
           if (Date.now() >= deadline) return { status: 'pending' };
           return this.#waitForTicket(id, deadline, signal, () =>
-            this.escalate(seen, reasons, createTicket, signal),
+            this.escalate(seen, reasons, createTicket, signal, deadline),
           );
         }
         expectedVersion = current.version;
