@@ -655,9 +655,12 @@ export class RedisSessionStore extends SessionStore {
       return this.#strings(ids);
     }
     // A Cluster script may only touch one slot: count every shard, then read only the shards the page
-    // falls in. Both rounds run the shards in parallel, under one deadline.
+    // falls in. Both rounds run the shards in parallel, under one deadline, and count from one instant
+    // of the server clock, so that a session expiring between the rounds cannot shift the page.
     return this.#run(undefined, async () => {
-      const counts = await this.#shardIntegers('count');
+      const [seconds, micros] = await (this.#client as Cluster).time();
+      const cutoff = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      const counts = await this.#shardIntegers('count', cutoff);
       const reads: Promise<string[]>[] = [];
       let skip = offset;
       let want = limit;
@@ -669,7 +672,7 @@ export class RedisSessionStore extends SessionStore {
         }
         const take = Math.min(want, count - skip);
         const key = this.#indexKeys[bucket] as string;
-        reads.push(this.#scripts.list(1, key, skip, take).then((r) => this.#strings(r)));
+        reads.push(this.#scripts.list(1, key, skip, take, cutoff).then((r) => this.#strings(r)));
         want -= take;
         skip = 0;
       }
@@ -703,7 +706,7 @@ export class RedisSessionStore extends SessionStore {
    * one pipeline per master: one round trip per master. When the slot map is not known yet, or a node
    * answers with a redirection (resharding), the shards concerned go through the Cluster client one by one.
    */
-  async #shardIntegers(op: 'count' | 'cleanup'): Promise<number[]> {
+  async #shardIntegers(op: 'count' | 'cleanup', ...args: (string | number)[]): Promise<number[]> {
     const cluster = this.#client as Cluster;
     const results: (number | undefined)[] = new Array(BUCKETS).fill(undefined);
     const masters = new Map<string, Redis>();
@@ -726,8 +729,8 @@ export class RedisSessionStore extends SessionStore {
         const pipeline = node.pipeline();
         for (const bucket of buckets) {
           const key = this.#indexKeys[bucket] as string;
-          if (withSource) pipeline.eval(lua, 1, key);
-          else pipeline.evalsha(sha, 1, key);
+          if (withSource) pipeline.eval(lua, 1, key, ...args);
+          else pipeline.evalsha(sha, 1, key, ...args);
         }
         return (await pipeline.exec()) ?? [];
       };
@@ -746,7 +749,9 @@ export class RedisSessionStore extends SessionStore {
     await Promise.all(
       results.map(async (value, bucket) => {
         if (value !== undefined) return;
-        results[bucket] = this.#integer(await this.#scripts[op](1, this.#indexKeys[bucket] as string));
+        results[bucket] = this.#integer(
+          await this.#scripts[op](1, this.#indexKeys[bucket] as string, ...args),
+        );
       }),
     );
     return results as number[];

@@ -362,10 +362,12 @@ return n
 
 /**
  * countActive. KEYS[1..n] index shards (all of them on standalone Redis, one per call on a Cluster).
- * Reply: the number of index entries whose expiry lies after the server's now.
+ * ARGV[1] optional cutoff in epoch ms (default: the server's now).
+ * Reply: the number of index entries whose expiry lies after the cutoff.
  */
 export const COUNT_LUA = `${lua(NOW_MS, FMT)}
-local now = '(' .. fmt(now_ms())
+-- ARGV[1], optional: the cutoff (epoch ms) to count from, so that several calls can share one instant.
+local now = '(' .. ((ARGV[1] and ARGV[1] ~= '') and ARGV[1] or fmt(now_ms()))
 local total = 0
 for i = 1, #KEYS do
   total = total + redis.call('ZCOUNT', KEYS[i], now, '+inf')
@@ -374,12 +376,14 @@ return total
 `;
 
 /**
- * listActive. KEYS[1..n] index shards in list order. ARGV[1] offset, ARGV[2] limit.
+ * listActive. KEYS[1..n] index shards in list order. ARGV[1] offset, ARGV[2] limit, ARGV[3] optional
+ * cutoff in epoch ms (default: the server's now).
  * Reply: up to `limit` ids, after skipping `offset`, shard by shard in KEYS order and by expiry then id
  * inside a shard. An empty reply when offset passes the end.
  */
 export const LIST_LUA = `${lua(NOW_MS, FMT)}
-local now = '(' .. fmt(now_ms())
+-- ARGV[3], optional: the cutoff (epoch ms), shared with the count round of a Cluster listActive.
+local now = '(' .. ((ARGV[3] and ARGV[3] ~= '') and ARGV[3] or fmt(now_ms()))
 local skip = tonumber(ARGV[1])
 local want = tonumber(ARGV[2])
 local out = {}
