@@ -373,9 +373,6 @@ export async function startRedis(options?: { args?: string[] }): Promise<RedisSe
   const dir = makeTempDir('redis');
   const args = ['--dir', dir, ...(options?.args ?? [])];
   let port = 0;
-  let child: ChildProcess | undefined;
-  let paused = false;
-  let stopped: Promise<void> | undefined;
   let server: RedisMemoryServer;
   try {
     port = await freePort();
@@ -391,22 +388,65 @@ export async function startRedis(options?: { args?: string[] }): Promise<RedisSe
     throw error;
   }
 
-  const launch = async (): Promise<void> => {
-    await withTimeout(server.start(), STANDALONE_START_MS).catch((error: unknown) => {
-      throw new Error(`redis-memory-server did not start on port ${port}: ${String(error)}`);
+  return processHandle({
+    port,
+    dir,
+    ownsDir: true,
+    async launch(adopt) {
+      await withTimeout(server.start(), STANDALONE_START_MS).catch((error: unknown) => {
+        throw new Error(`redis-memory-server did not start on port ${port}: ${String(error)}`);
+      });
+      const info = server.getInstanceInfo();
+      if (info === false || info.childProcess === undefined) {
+        throw new Error('redis-memory-server reported no running instance after start');
+      }
+      adopt(info.childProcess);
+      if (info.port !== port) {
+        throw new Error(`redis-memory-server started on port ${info.port} instead of ${port}`);
+      }
+      await waitUntil(`redis-server on port ${port}`, STANDALONE_START_MS, () => pingOk(port));
+    },
+    // Lets redis-memory-server end its watchdog process and remember the port for a restart; also ends
+    // a server whose start failed before we got hold of its process. Bounded, because its stop() waits
+    // for a start() that may never have settled. A no-op when nothing runs.
+    afterHalt: () =>
+      withTimeout(server.stop(), GRACEFUL_STOP_MS).then(
+        () => {},
+        () => {},
+      ),
+  });
+}
+
+/** How a standalone handle starts its process and cleans up after it. */
+interface ProcessSpec {
+  port: number;
+  dir: string;
+  /** Remove `dir` on stop (and when the first start fails). */
+  ownsDir: boolean;
+  /** Starts the server and waits until it is healthy; calls `adopt` as soon as the process exists. */
+  launch(adopt: (child: ChildProcess) => void): Promise<void>;
+  /** Runs after every halt, whether or not a process was running. */
+  afterHalt?: () => Promise<void>;
+  /** Runs before a restart's launch. */
+  beforeRestart?: () => void;
+}
+
+/**
+ * The handle both standalone starters return: it owns the child process, its pause state, and
+ * stop/kill/restart/pause/resume. A start that fails kills what it started.
+ */
+async function processHandle(spec: ProcessSpec): Promise<RedisServerHandle> {
+  const { port, dir, ownsDir } = spec;
+  let child: ChildProcess | undefined;
+  let paused = false;
+  let stopped: Promise<void> | undefined;
+
+  const launch = () =>
+    spec.launch((next) => {
+      track(next);
+      child = next;
+      paused = false;
     });
-    const info = server.getInstanceInfo();
-    if (info === false || info.childProcess === undefined) {
-      throw new Error('redis-memory-server reported no running instance after start');
-    }
-    child = info.childProcess;
-    track(child);
-    paused = false;
-    if (info.port !== port) {
-      throw new Error(`redis-memory-server started on port ${info.port} instead of ${port}`);
-    }
-    await waitUntil(`redis-server on port ${port}`, STANDALONE_START_MS, () => pingOk(port));
-  };
 
   const halt = async (signal: NodeJS.Signals): Promise<void> => {
     const current = child;
@@ -416,10 +456,7 @@ export async function startRedis(options?: { args?: string[] }): Promise<RedisSe
       paused = false;
       await waitForExit(current, GRACEFUL_STOP_MS);
     }
-    // Lets redis-memory-server end its watchdog process and remember the port for a restart; also ends
-    // a server whose start failed before we got hold of its process. Bounded, because its stop() waits
-    // for a start() that may never have settled. A no-op when nothing runs.
-    await withTimeout(server.stop(), GRACEFUL_STOP_MS).catch(() => {});
+    await spec.afterHalt?.();
     child = undefined;
   };
 
@@ -427,7 +464,7 @@ export async function startRedis(options?: { args?: string[] }): Promise<RedisSe
     await launch();
   } catch (error) {
     await halt('SIGKILL');
-    removeTempDir(dir);
+    if (ownsDir) removeTempDir(dir);
     throw error;
   }
 
@@ -439,7 +476,7 @@ export async function startRedis(options?: { args?: string[] }): Promise<RedisSe
     stop() {
       stopped ??= (async () => {
         await halt('SIGTERM');
-        removeTempDir(dir);
+        if (ownsDir) removeTempDir(dir);
       })();
       return stopped;
     },
@@ -448,7 +485,13 @@ export async function startRedis(options?: { args?: string[] }): Promise<RedisSe
       if (stopped !== undefined)
         throw new Error(`redis on port ${port} was stopped; restart() is not possible`);
       await halt('SIGTERM');
-      await launch();
+      spec.beforeRestart?.();
+      try {
+        await launch();
+      } catch (error) {
+        await halt('SIGKILL');
+        throw error;
+      }
     },
     pause() {
       if (child !== undefined && isRunning(child)) {
@@ -494,84 +537,30 @@ export async function startRedisProcess(options?: RedisProcessOptions): Promise<
   const argv = options?.sentinelConfig === undefined ? [] : [options.sentinelConfig, '--sentinel'];
   argv.push(...defaults, ...extra);
 
-  let child: ChildProcess | undefined;
-  let paused = false;
-  let stopped: Promise<void> | undefined;
   const output: string[] = [];
 
-  const launch = async (): Promise<void> => {
-    const next = spawn(REDIS_SERVER, argv, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    track(next);
-    captureOutput(next, output);
-    child = next;
-    paused = false;
-    await waitUntil(
-      `redis-server on port ${port}`,
-      startTimeoutMs,
-      async () => {
-        if (!isRunning(next)) throw new NotComing(`process exited (${next.exitCode ?? next.signalCode})`);
-        return pingOk(port);
-      },
-      () => output.join('\n'),
-    );
-  };
-
-  const halt = async (signal: NodeJS.Signals): Promise<void> => {
-    const current = child;
-    if (current === undefined) return;
-    if (isRunning(current)) {
-      current.kill(signal);
-      if (paused) current.kill('SIGCONT');
-      paused = false;
-      await waitForExit(current, GRACEFUL_STOP_MS);
-    }
-    child = undefined;
-  };
-
-  try {
-    await launch();
-  } catch (error) {
-    await halt('SIGKILL');
-    if (ownsDir) removeTempDir(dir);
-    throw error;
-  }
-
-  return {
-    host: HOST,
+  return processHandle({
     port,
-    url: `redis://${HOST}:${port}`,
     dir,
-    stop() {
-      stopped ??= (async () => {
-        await halt('SIGTERM');
-        if (ownsDir) removeTempDir(dir);
-      })();
-      return stopped;
+    ownsDir,
+    async launch(adopt) {
+      const next = spawn(REDIS_SERVER, argv, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      adopt(next);
+      captureOutput(next, output);
+      await waitUntil(
+        `redis-server on port ${port}`,
+        startTimeoutMs,
+        async () => {
+          if (!isRunning(next)) throw new NotComing(`process exited (${next.exitCode ?? next.signalCode})`);
+          return pingOk(port);
+        },
+        () => output.join('\n'),
+      );
     },
-    kill: (signal = 'SIGTERM') => halt(signal),
-    async restart() {
-      if (stopped !== undefined)
-        throw new Error(`redis on port ${port} was stopped; restart() is not possible`);
-      await halt('SIGTERM');
+    beforeRestart: () => {
       output.length = 0;
-      try {
-        await launch();
-      } catch (error) {
-        await halt('SIGKILL');
-        throw error;
-      }
     },
-    pause() {
-      if (child !== undefined && isRunning(child)) {
-        child.kill('SIGSTOP');
-        paused = true;
-      }
-    },
-    resume() {
-      if (child !== undefined && isRunning(child)) child.kill('SIGCONT');
-      paused = false;
-    },
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
