@@ -480,10 +480,22 @@ export class RedisSessionStore extends SessionStore {
   }
 
   /** Encodes a new or replaced session; rejects it over maxSessionBytes before anything is sent. */
-  #encode(id: string, input: NormalizedInput): { pairs: string[]; size: number } {
-    const encoded = encodeInput(id, input);
-    this.assertSize(encoded.size, id);
-    return encoded;
+  /** KEYS and the leading ARGV that set and getOrCreate share: id, TTL, default TTL, cap, createdAt, size. */
+  #writeArgs(
+    id: string,
+    input: NormalizedInput,
+    ttlMs: number | undefined,
+    size: number,
+  ): (string | number)[] {
+    return [
+      ...this.#keys(id),
+      id,
+      ttlMs ?? '',
+      this.options.defaultTtlMs,
+      this.#maxLifetime,
+      input.createdAt?.getTime() ?? '',
+      size,
+    ];
   }
 
   // ---- storage hooks ----
@@ -496,18 +508,10 @@ export class RedisSessionStore extends SessionStore {
   }
 
   protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
-    const { pairs, size } = this.#encode(id, input);
+    const { pairs, size } = encodeInput(id, input);
+    this.assertSize(size, id);
     const reply = await this.#run(id, () =>
-      this.#scripts.set(
-        ...this.#keys(id),
-        id,
-        ttlMs ?? '',
-        this.options.defaultTtlMs,
-        this.#maxLifetime,
-        input.createdAt?.getTime() ?? '',
-        size,
-        ...pairs,
-      ),
+      this.#scripts.set(...this.#writeArgs(id, input, ttlMs, size), ...pairs),
     );
     const [now, createdAt, version, expiresAt] = this.#integers(id, reply, 4) as [
       number,
@@ -533,13 +537,7 @@ export class RedisSessionStore extends SessionStore {
     }
     const reply = await this.#run(id, () =>
       this.#scripts.getOrCreate(
-        ...this.#keys(id),
-        id,
-        ttlMs ?? '',
-        this.options.defaultTtlMs,
-        this.#maxLifetime,
-        input.createdAt?.getTime() ?? '',
-        size,
+        ...this.#writeArgs(id, input, ttlMs, size),
         this.options.touchOnGet ? '1' : '0',
         ...pairs,
       ),
