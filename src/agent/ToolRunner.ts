@@ -114,15 +114,13 @@ type Listener<T> = (event: T) => void;
 
 const LATENCY_WINDOW = 128;
 
-interface ToolState {
-  calls: number;
-  successes: number;
-  failures: number;
-  retries: number;
-  timeouts: number;
-  shortCircuits: number;
+/** The counters ToolMetrics reports, kept as they are, plus the breaker's and the latency window's state. */
+interface ToolState
+  extends Pick<
+    ToolMetrics,
+    'calls' | 'successes' | 'failures' | 'retries' | 'timeouts' | 'shortCircuits' | 'consecutiveFailures'
+  > {
   circuit: CircuitState;
-  consecutiveFailures: number;
   openedAt: number;
   probeInFlight: boolean;
   latencies: number[];
