@@ -153,9 +153,10 @@ describe('metadata round-trips exactly', () => {
     const created = await store.getOrCreate('m3', { metadata: values });
     expect(created.session.metadata).toStrictEqual(values);
     expect((await store.getOrCreate('m3')).session.metadata).toStrictEqual(values);
-    // Each value is its own hash field holding the exact JSON text Node wrote.
-    const raw = await admin.hget(sessionKey(`t${n}:`, 'm3'), 'm:"arraysOfEmptyObjects"');
-    expect(raw).toBe('[[{},{}],[[{}]],[]]');
+    // Each value is stored as the exact JSON text Node wrote, in its own entry of the record.
+    const record = (await admin.get(sessionKey(`t${n}:`, 'm3'))) as string;
+    expect(record).toContain('\n"arraysOfEmptyObjects"\t:[[{},{}],[[{}]],[]]');
+    expect(record).toContain('\n"tinyNegative"\t:-0.000001');
   });
 });
 
@@ -175,7 +176,7 @@ describe('size accounting', () => {
     await store.update('sz', { requestId: 'r'.repeat(30), escalated: true, messageCount: 5 });
     const session = await store.get('sz', { touch: false });
     const exact = encodedSize(session as SessionData);
-    const kept = Number(await admin.hget(key, 'sz'));
+    const kept = Number(((await admin.get(key)) as string).slice(2 + 17 * 6, 2 + 17 * 7));
     expect(Math.abs(kept - exact)).toBeLessThanOrEqual(8);
     // An update that would pass the limit is refused by the script and writes nothing.
     let error: unknown;
@@ -194,18 +195,30 @@ describe('corrupted records', () => {
   it('a record edited by hand gives SessionDecodeError, never a crash, null or raw Redis error', async () => {
     const store = newStore();
     const prefix = `t${n}:`;
+    // Rewrites the stored record of `key` (see src/redis/record.ts for its layout), keeping its expiry.
+    const edit = async (key: string, change: (record: string) => string) => {
+      const record = (await admin.get(key)) as string;
+      const changed = change(record);
+      expect(changed, 'the corruption must change the record').not.toBe(record);
+      await admin.set(key, changed, 'KEEPTTL');
+    };
+    // Header field i (0 = version, 1 = TTL, 2 = createdAt, …) replaced by `text`, padded to its width.
+    const header = (i: number, text: string) => (record: string) =>
+      record.slice(0, 2 + 17 * i) + text.padEnd(17) + record.slice(2 + 17 * (i + 1));
     const corruptions: [string, (key: string) => Promise<unknown>][] = [
-      ['version text', (key) => admin.hset(key, 'v', 'garbage')],
-      ['escalated text', (key) => admin.hset(key, 'esc', 'maybe')],
-      ['metadata JSON', (key) => admin.hset(key, 'm:"bad"', '{not json')],
-      ['userId type', (key) => admin.hset(key, 'uid', '42')],
-      ['missing createdAt', (key) => admin.hdel(key, 'ca')],
-      ['ttl text (read with touch)', (key) => admin.hset(key, 'ttl', 'soon')],
+      ['version text', (key) => edit(key, header(0, 'garbage'))],
+      ['escalated text', (key) => edit(key, (r) => r.replace('\nfalse\n', '\nmaybe\n'))],
+      ['metadata JSON', (key) => edit(key, (r) => r.replace('\t:1}', '\t:{not json}'))],
+      ['userId type', (key) => edit(key, (r) => r.replace('\nnull\n', '\n42\n'))],
+      ['missing createdAt', (key) => edit(key, header(2, ''))],
+      ['truncated record', (key) => edit(key, (r) => r.slice(0, 60))],
+      ['ttl text (read with touch)', (key) => edit(key, header(1, 'soon'))],
+      ['foreign string', (key) => admin.set(key, 'a string, not a session record', 'KEEPTTL')],
       [
         'wrong key type',
         async (key) => {
           await admin.del(key);
-          await admin.set(key, 'a string, not a hash');
+          await admin.hset(key, 'v', '1');
         },
       ],
     ];
@@ -219,11 +232,32 @@ describe('corrupted records', () => {
         expect(isSessionDecodeError(error), `${what} (touch ${touch}): ${String(error)}`).toBe(true);
       }
     }
+    // Writes on a record whose header or type is broken refuse it too, and leave it as it was.
+    for (const what of ['version text', 'truncated record', 'foreign string', 'wrong key type']) {
+      const id = `bad-${what}`;
+      const key = sessionKey(prefix, id);
+      const before = await admin.dump(key);
+      const writes: [string, () => Promise<unknown>][] = [
+        ['update', () => store.update(id, { metadata: { x: 1 } })],
+        ['incrementCounter messageCount', () => store.incrementCounter(id, 'messageCount')],
+        ['incrementCounter metadata', () => store.incrementCounter(id, 'bad')],
+        ['touch', () => store.touch(id)],
+        ['getOrCreate', () => store.getOrCreate(id)],
+      ];
+      for (const [name, write] of writes) {
+        const error = await write().then(
+          (value) => new Error(`resolved with ${JSON.stringify(value)}`),
+          (e: unknown) => e,
+        );
+        expect(isSessionDecodeError(error), `${what}, ${name}: ${String(error)}`).toBe(true);
+      }
+      expect(await admin.dump(key), `${what}: nothing written`).toEqual(before);
+    }
     // A corrupted counter is refused as input, not crashed on.
     await store.set('bad-counter', { metadata: { n: 1 } });
-    await admin.hset(sessionKey(prefix, 'bad-counter'), 'm:"n"', '1.5e400');
+    await edit(sessionKey(prefix, 'bad-counter'), (r) => r.replace('\t:1}', '\t:1.5e400}'));
     expect(isSessionValidationError(await rejection(store.incrementCounter('bad-counter', 'n')))).toBe(true);
-    // set repairs a corrupted hash.
+    // set repairs a corrupted record.
     const repaired = await store.set('bad-version text', { userId: 'again' });
     expect(repaired.userId).toBe('again');
     expect((await store.get('bad-version text'))?.userId).toBe('again');

@@ -15,7 +15,15 @@ import {
 import { type GetOrCreateResult, SessionStore, type SessionStoreOptions } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { allIndexKeys, BUCKETS, bucketOf, bucketSlot, indexKey, sessionKey } from './keys.js';
-import { decodeSessionText, encodeInput, entryOverhead, metaField, sessionFromInput } from './record.js';
+import {
+  decodeRecord,
+  decodeWritten,
+  encodeInput,
+  entryOverhead,
+  keyText,
+  sessionFromInput,
+  WRITTEN_LENGTH,
+} from './record.js';
 import {
   CLEANUP_LUA,
   COUNT_LUA,
@@ -88,12 +96,12 @@ const CLOSE_TIMEOUT_MS = 1000;
 // Script names on the client. Namespaced and versioned: they must not clash with a user's own commands
 // on a shared client, and a changed script gets a new name.
 const SCRIPTS = {
-  get: ['agentSessionStoreGetV2', GET_LUA, 2],
-  set: ['agentSessionStoreSetV2', SET_LUA, 2],
-  getOrCreate: ['agentSessionStoreGetOrCreateV2', GET_OR_CREATE_LUA, 2],
-  update: ['agentSessionStoreUpdateV2', UPDATE_LUA, 2],
-  increment: ['agentSessionStoreIncrementV2', INCREMENT_LUA, 2],
-  touch: ['agentSessionStoreTouchV2', TOUCH_LUA, 2],
+  get: ['agentSessionStoreGetV3', GET_LUA, 2],
+  set: ['agentSessionStoreSetV3', SET_LUA, 2],
+  getOrCreate: ['agentSessionStoreGetOrCreateV3', GET_OR_CREATE_LUA, 2],
+  update: ['agentSessionStoreUpdateV3', UPDATE_LUA, 2],
+  increment: ['agentSessionStoreIncrementV3', INCREMENT_LUA, 2],
+  touch: ['agentSessionStoreTouchV3', TOUCH_LUA, 2],
   delete: ['agentSessionStoreDeleteV1', DELETE_LUA, 2],
   // Variable key count: the first argument is the number of keys.
   count: ['agentSessionStoreCountV2', COUNT_LUA, undefined],
@@ -446,13 +454,17 @@ export class RedisSessionStore extends SessionStore {
     const label = JSON.stringify((id ?? '').slice(0, 64));
     if (message.startsWith('SESSDECODE ')) {
       const field = message.slice(11).split(' ')[0] ?? '(record)';
-      return new SessionDecodeError(
-        `Cannot decode session ${label} from Redis: field "${field}" is not a valid number`,
-        { field, cause: error },
-      );
+      const problem =
+        field === '(record)'
+          ? 'the record does not start with a well-formed header (format A1)'
+          : `field "${field}" is malformed`;
+      return new SessionDecodeError(`Cannot decode session ${label} from Redis: ${problem}`, {
+        field,
+        cause: error,
+      });
     }
     if (message.startsWith('WRONGTYPE')) {
-      return new SessionDecodeError(`Cannot decode session ${label} from Redis: the key is not a hash`, {
+      return new SessionDecodeError(`Cannot decode session ${label} from Redis: the key holds another type`, {
         field: '(record)',
         cause: error,
       });
@@ -479,14 +491,8 @@ export class RedisSessionStore extends SessionStore {
     return [sessionKey(this.#prefix, id, bucket), indexKey(this.#prefix, bucket)];
   }
 
-  /** Encodes a new or replaced session; rejects it over maxSessionBytes before anything is sent. */
-  /** KEYS and the leading ARGV that set and getOrCreate share: id, TTL, default TTL, cap, createdAt, size. */
-  #writeArgs(
-    id: string,
-    input: NormalizedInput,
-    ttlMs: number | undefined,
-    size: number,
-  ): (string | number)[] {
+  /** KEYS and the leading ARGV that set and getOrCreate share: id, TTL, default TTL, cap, createdAt. */
+  #writeArgs(id: string, input: NormalizedInput, ttlMs: number | undefined): (string | number)[] {
     return [
       ...this.#keys(id),
       id,
@@ -494,31 +500,25 @@ export class RedisSessionStore extends SessionStore {
       this.options.defaultTtlMs,
       this.#maxLifetime,
       input.createdAt?.getTime() ?? '',
-      size,
     ];
   }
 
   // ---- storage hooks ----
 
   protected async doGet(id: string, touch: boolean): Promise<SessionData | null> {
-    const reply = await this.#run(id, () =>
-      this.#scripts.get(...this.#keys(id), id, touch ? '1' : '0', this.#maxLifetime),
-    );
-    return reply === 0 ? null : decodeSessionText(id, reply);
+    const [key, index] = this.#keys(id);
+    // Without touch a read changes nothing: a plain GET of the record, no script.
+    const reply = touch
+      ? await this.#run(id, () => this.#scripts.get(key, index, id, this.#maxLifetime))
+      : await this.#run(id, () => this.#client.get(key));
+    return reply === 0 || reply === null ? null : decodeRecord(id, reply);
   }
 
   protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
-    const { pairs, size } = encodeInput(id, input);
+    const { tail, size } = encodeInput(id, input);
     this.assertSize(size, id);
-    const reply = await this.#run(id, () =>
-      this.#scripts.set(...this.#writeArgs(id, input, ttlMs, size), ...pairs),
-    );
-    const [now, createdAt, version, expiresAt] = this.#integers(id, reply, 4) as [
-      number,
-      number,
-      number,
-      number,
-    ];
+    const reply = await this.#run(id, () => this.#scripts.set(...this.#writeArgs(id, input, ttlMs), tail));
+    const { now, createdAt, version, expiresAt } = decodeWritten(id, reply);
     return sessionFromInput(id, input, now, createdAt, version, expiresAt);
   }
 
@@ -527,7 +527,7 @@ export class RedisSessionStore extends SessionStore {
     input: NormalizedInput,
     ttlMs: number | undefined,
   ): Promise<GetOrCreateResult> {
-    const { pairs, size } = encodeInput(id, input);
+    const { tail, size } = encodeInput(id, input);
     if (size > this.options.maxSessionBytes) {
       // An init too big to store only matters if it would create the session: an existing one is
       // returned as it is (one read, still one command), an absent one is refused.
@@ -537,16 +537,16 @@ export class RedisSessionStore extends SessionStore {
     }
     const reply = await this.#run(id, () =>
       this.#scripts.getOrCreate(
-        ...this.#writeArgs(id, input, ttlMs, size),
+        ...this.#writeArgs(id, input, ttlMs),
+        tail,
         this.options.touchOnGet ? '1' : '0',
-        ...pairs,
       ),
     );
-    if (Array.isArray(reply)) {
-      const [now, createdAt, expiresAt] = this.#integers(id, reply, 3) as [number, number, number];
+    if (typeof reply === 'string' && reply.length === WRITTEN_LENGTH) {
+      const { now, createdAt, expiresAt } = decodeWritten(id, reply);
       return { session: sessionFromInput(id, input, now, createdAt, 1, expiresAt), created: true };
     }
-    return { session: decodeSessionText(id, reply), created: false };
+    return { session: decodeRecord(id, reply), created: false };
   }
 
   protected async doUpdate(
@@ -554,27 +554,24 @@ export class RedisSessionStore extends SessionStore {
     patch: NormalizedPatch,
     expectedVersion: number | undefined,
   ): Promise<SessionData | null> {
-    const core: string[] = [];
-    if (patch.userId !== undefined) core.push('uid', JSON.stringify(patch.userId));
-    if (patch.threadId !== undefined) core.push('tid', JSON.stringify(patch.threadId));
-    if (patch.requestId !== undefined) core.push('rid', JSON.stringify(patch.requestId));
-    if (patch.messageCount !== undefined) core.push('mc', String(patch.messageCount));
-    if (patch.escalated !== undefined) core.push('esc', patch.escalated ? 'true' : 'false');
     const metaKeys = Object.keys(patch.metadata);
     const args: (string | number)[] = [
       id,
       expectedVersion ?? '',
       this.options.maxSessionBytes,
       this.#maxLifetime,
-      core.length / 2,
-      ...core,
+      patch.userId === undefined ? '' : JSON.stringify(patch.userId),
+      patch.threadId === undefined ? '' : JSON.stringify(patch.threadId),
+      patch.requestId === undefined ? '' : JSON.stringify(patch.requestId),
+      patch.escalated === undefined ? '' : String(patch.escalated),
+      patch.messageCount ?? '',
       metaKeys.length,
     ];
     for (const key of metaKeys) {
-      args.push(metaField(key), JSON.stringify(patch.metadata[key]), entryOverhead(key));
+      args.push(keyText(key), JSON.stringify(patch.metadata[key]), entryOverhead(key));
     }
     args.push(patch.removeKeys.length);
-    for (const key of patch.removeKeys) args.push(metaField(key), entryOverhead(key));
+    for (const key of patch.removeKeys) args.push(keyText(key), entryOverhead(key));
     const reply = await this.#run(
       id,
       () => this.#scripts.update(...this.#keys(id), ...args),
@@ -586,7 +583,7 @@ export class RedisSessionStore extends SessionStore {
         return undefined;
       },
     );
-    return reply === 0 ? null : decodeSessionText(id, reply);
+    return reply === 0 ? null : decodeRecord(id, reply);
   }
 
   protected async doIncrementCounter(id: string, field: string, delta: number): Promise<number | null> {
@@ -598,7 +595,7 @@ export class RedisSessionStore extends SessionStore {
         this.#scripts.increment(
           ...this.#keys(id),
           id,
-          isCount ? 'mc' : metaField(field),
+          isCount ? '' : keyText(field),
           delta,
           isCount ? 0 : entryOverhead(field),
           this.#maxLifetime,
@@ -806,15 +803,6 @@ export class RedisSessionStore extends SessionStore {
       throw new SessionStoreUnavailableError(`Unexpected reply from Redis: ${String(reply).slice(0, 40)}`);
     }
     return reply;
-  }
-
-  #integers(id: string, reply: unknown, n: number): number[] {
-    if (!Array.isArray(reply) || reply.length !== n || !reply.every((v) => Number.isSafeInteger(v))) {
-      throw new SessionDecodeError(
-        `Unexpected reply from Redis for session ${JSON.stringify(id.slice(0, 64))}`,
-      );
-    }
-    return reply as number[];
   }
 
   #strings(reply: unknown): string[] {

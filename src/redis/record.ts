@@ -1,17 +1,31 @@
-// How a session maps onto its Redis hash: encoding for writes, strict decoding of the one-string replies
-// the scripts send back. Each value is JSON text (metadata one field per key), so partial updates and
-// counters never re-encode the session and Lua never parses JSON.
+// How a session is stored in Redis: ONE string per session, which is also the exact reply a read returns,
+// so a read without touch is a plain GET and Node parses one string with one JSON.parse.
+//
+// The record (docs/redis.md, "Stored format"):
+//
+//   header   `A1` then eight fixed-width (17 character) decimal integers, then `\n`:
+//            version · TTL ms · createdAt · updatedAt · lastActivity · expiresAt (epoch ms) ·
+//            encoded size in bytes · messageCount
+//   lines    userId, threadId, requestId as JSON text, escalated as `true`/`false`, one per line
+//   metadata the metadata object as JSON text, written as `{` entries `}` with `,` between entries, where
+//            each entry is `\n` + the key's JSON + `\t:` + the value's JSON
+//
+// JSON.stringify never emits a raw newline or tab (it escapes them inside strings), and both are JSON
+// whitespace. So the metadata text is valid JSON as it stands (JSON.parse reads it directly), and a Lua
+// script finds an entry by searching for `\n<key JSON>\t:` without ever decoding JSON: it only splits on
+// bytes that cannot occur inside the texts. Fixed-width header fields let scripts read and rewrite the
+// bookkeeping with GETRANGE/SETRANGE, without touching the data.
 import type { JsonValue } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
 import { buildSession } from '../store/records.js';
 import type { NormalizedInput } from '../store/validation.js';
 
-/**
- * Hash field of a metadata key: `m:` and the key's JSON text, so that Lua can assemble the metadata
- * object by concatenation without escaping anything.
- */
-export const metaField = (key: string): string => `m:${JSON.stringify(key)}`;
+/** Characters of the header, its final newline included (HEADER_LEN in scripts.ts). */
+export const HEADER_LENGTH = 139;
+
+/** The key's JSON text as a script looks it up in the metadata: `"key"`. */
+export const keyText = (key: string): string => JSON.stringify(key);
 
 /**
  * Bytes a metadata key adds around its value in the whole-session JSON (`"key":` and a comma): what
@@ -29,39 +43,62 @@ const SIZE_FRAME =
 const DATE_JSON_BYTES = 26;
 
 /**
- * Field/value pairs for the data of a new or replaced session (core fields, then metadata), and the
- * session's encoded size: exactly `encodedSize(buildSession(id, input, now, now))`, the size the
- * maxSessionBytes check has always used, computed from the texts just encoded instead of a second
- * JSON.stringify of a whole session. JSON.stringify never emits lone surrogates (it escapes them), so the
- * UTF-8 length of the joined texts is the sum of their lengths.
+ * The tail of a new or replaced session's record: the encoded size and messageCount header fields, the
+ * header's newline, then the data (lines and metadata). The script writes the first six header fields in
+ * front of it. `size` is the session's encoded size: exactly `encodedSize(buildSession(id, input, now,
+ * now))`, the size the maxSessionBytes check has always used, computed from the texts just encoded instead
+ * of a second JSON.stringify of a whole session. JSON.stringify never emits lone surrogates (it escapes
+ * them), so the UTF-8 length of the joined texts is the sum of their lengths.
  */
-export function encodeInput(id: string, input: NormalizedInput): { pairs: string[]; size: number } {
-  const uid = JSON.stringify(input.userId);
-  const tid = JSON.stringify(input.threadId);
-  const rid = JSON.stringify(input.requestId);
-  const mc = String(input.messageCount);
+export function encodeInput(id: string, input: NormalizedInput): { tail: string; size: number } {
   const esc = input.escalated ? 'true' : 'false';
-  const pairs = ['uid', uid, 'tid', tid, 'rid', rid, 'mc', mc, 'esc', esc];
-  // Every variable text of the session JSON, joined for one UTF-8 length count. A metadata entry is
-  // `"key":value` in the JSON and `m:"key"` + value here: one byte less each, added back below.
-  let text = JSON.stringify(id) + uid + tid + rid + mc + esc;
+  let body = `${JSON.stringify(input.userId)}\n${JSON.stringify(input.threadId)}\n${JSON.stringify(input.requestId)}\n${esc}\n{`;
   const metadata = input.metadata;
   const keys = Object.keys(metadata);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    const field = metaField(key);
-    const value = JSON.stringify(metadata[key]);
-    pairs.push(field, value);
-    text += field + value;
+    body += `${i === 0 ? '' : ','}\n${JSON.stringify(key)}\t:${JSON.stringify(metadata[key])}`;
   }
-  // Metadata beyond those texts: braces and commas (n + 1 bytes) and a colon per key, less the two bytes
-  // of `m:` per key: 1 byte when there is any key, else the 2 bytes of `{}`.
-  const metaFrame = keys.length > 0 ? 1 : 2;
+  body += '}';
+  // The body against the session JSON: 4 line breaks that are not there, and per metadata entry the
+  // `\n` and `\t` that JSON.stringify would not write.
   const createdAt =
     input.createdAt === undefined ? DATE_JSON_BYTES : (JSON.stringify(input.createdAt) as string).length;
+  const count = String(input.messageCount);
   const size =
-    SIZE_FRAME.length + Buffer.byteLength(text, 'utf8') + metaFrame + createdAt + 3 * DATE_JSON_BYTES;
-  return { pairs, size };
+    SIZE_FRAME.length +
+    Buffer.byteLength(JSON.stringify(id), 'utf8') +
+    Buffer.byteLength(body, 'utf8') -
+    4 -
+    2 * keys.length +
+    count.length +
+    createdAt +
+    3 * DATE_JSON_BYTES;
+  // Both are non-negative: zero-padded to the header's 17 characters.
+  return { tail: `${String(size).padStart(17, '0')}${count.padStart(17, '0')}\n${body}`, size };
+}
+
+/**
+ * What set and a creating getOrCreate reply: the first six header fields they wrote (`A1`, version, TTL,
+ * createdAt, updatedAt, lastActivity, expiresAt).
+ */
+export function decodeWritten(
+  id: string,
+  reply: unknown,
+): { version: number; createdAt: number; now: number; expiresAt: number } {
+  if (typeof reply !== 'string' || reply.length !== WRITTEN_LENGTH || !WRITTEN.test(reply)) {
+    throw decodeError(
+      id,
+      '(reply)',
+      `is not what a write replies: ${JSON.stringify(String(reply).slice(0, 40))}`,
+    );
+  }
+  return {
+    version: headerInteger(id, reply, 0, 1),
+    createdAt: headerInteger(id, reply, 2, Number.MIN_SAFE_INTEGER),
+    now: headerInteger(id, reply, 3, 0),
+    expiresAt: headerInteger(id, reply, 5, Number.MIN_SAFE_INTEGER),
+  };
 }
 
 function decodeError(id: string, field: string, problem: string, cause?: unknown): SessionDecodeError {
@@ -71,21 +108,36 @@ function decodeError(id: string, field: string, problem: string, cause?: unknown
   );
 }
 
-const INTEGER_TEXT = /^-?\d{1,16}$/;
+// The header: format tag, then eight integers of 17 characters (zero-padded, or `-` and 16 digits).
+const HEADER = /^A1(?:\d{17}|-\d{16}){8}\n/;
+/** Length of a write's reply: the tag and six header fields. */
+export const WRITTEN_LENGTH = 2 + 6 * 17;
+const WRITTEN = /^A1(?:\d{17}|-\d{16}){6}$/;
+const HEADER_FIELDS = [
+  'version',
+  'ttl',
+  'createdAt',
+  'updatedAt',
+  'lastActivity',
+  'expiresAt',
+  'size',
+  'messageCount',
+] as const;
 
-function integer(id: string, raw: string | undefined, field: string, min: number): number {
-  if (raw === undefined || raw === '') throw decodeError(id, field, 'is missing');
-  const value = INTEGER_TEXT.test(raw) ? Number(raw) : Number.NaN;
+function headerInteger(id: string, text: string, index: number, min: number): number {
+  const start = 2 + 17 * index;
+  const value = Number(text.slice(start, start + 17));
   if (!Number.isSafeInteger(value) || value < min) {
-    throw decodeError(id, field, `is not an integer ≥ ${min}: ${JSON.stringify(raw.slice(0, 40))}`);
+    const field = HEADER_FIELDS[index] as string;
+    throw decodeError(id, field, `is not an integer ≥ ${min}: ${text.slice(start, start + 17)}`);
   }
   return value;
 }
 
-function date(id: string, raw: string | undefined, field: string): Date {
-  const ms = integer(id, raw, field, Number.MIN_SAFE_INTEGER);
-  const value = new Date(ms);
-  if (Number.isNaN(value.getTime())) throw decodeError(id, field, 'is out of the Date range');
+function headerDate(id: string, text: string, index: number): Date {
+  const value = new Date(headerInteger(id, text, index, Number.MIN_SAFE_INTEGER));
+  if (Number.isNaN(value.getTime()))
+    throw decodeError(id, HEADER_FIELDS[index] as string, 'is out of the Date range');
   return value;
 }
 
@@ -97,41 +149,39 @@ function json(id: string, raw: string, field: string): JsonValue {
   }
 }
 
-function nullableString(id: string, raw: string | undefined, field: string): string | null {
-  if (raw === undefined || raw === '') throw decodeError(id, field, 'is missing');
+// A JSON string with nothing to unescape. Control characters excluded, as JSON.parse would refuse them.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const PLAIN_STRING = /^"[^"\\\u0000-\u001f]*"$/;
+
+function nullableString(id: string, raw: string, field: string): string | null {
+  if (raw === 'null') return null;
+  // Most ids need no unescaping: skip JSON.parse for them.
+  if (PLAIN_STRING.test(raw)) return raw.slice(1, -1);
+  if (raw === '') throw decodeError(id, field, 'is missing');
   const value = json(id, raw, field);
   if (value !== null && typeof value !== 'string') throw decodeError(id, field, 'is not a string or null');
   return value;
 }
 
-const CORE_FIELDS = [
-  'userId',
-  'threadId',
-  'requestId',
-  'messageCount',
-  'escalated',
-  'createdAt',
-  'updatedAt',
-  'lastActivity',
-  'expiresAt',
-  'version',
-] as const;
+const LINES = ['userId', 'threadId', 'requestId', 'escalated'] as const;
 
 /**
- * A session from the text the scripts return (SESSION_TEXT in scripts.ts): ten core values, one per line,
- * then the metadata object as JSON. Anything unexpected is a SessionDecodeError naming the field.
+ * A session from its stored record (what GET and the scripts return). Anything unexpected is a
+ * SessionDecodeError naming the field.
  */
-export function decodeSessionText(id: string, reply: unknown): SessionData {
-  if (typeof reply !== 'string') throw decodeError(id, '(record)', 'is not a session text reply');
-  const core: string[] = [];
-  let at = 0;
-  for (let i = 0; i < CORE_FIELDS.length; i++) {
+export function decodeRecord(id: string, reply: unknown): SessionData {
+  if (typeof reply !== 'string' || !HEADER.test(reply)) {
+    throw decodeError(id, '(record)', 'is not a session record of this library (format A1)');
+  }
+  const lines: string[] = [];
+  let at = HEADER_LENGTH;
+  for (const field of LINES) {
     const end = reply.indexOf('\n', at);
-    if (end < 0) throw decodeError(id, CORE_FIELDS[i] as string, 'is missing');
-    core.push(reply.slice(at, end));
+    if (end < 0) throw decodeError(id, field, 'is missing');
+    lines.push(reply.slice(at, end));
     at = end + 1;
   }
-  const [uid, tid, rid, mc, esc, ca, ua, la, ex, v] = core;
+  const [uid, tid, rid, esc] = lines as [string, string, string, string];
   if (esc !== 'true' && esc !== 'false') {
     throw decodeError(id, 'escalated', esc === '' ? 'is missing' : 'is not true or false');
   }
@@ -143,15 +193,15 @@ export function decodeSessionText(id: string, reply: unknown): SessionData {
     sessionId: id,
     userId: nullableString(id, uid, 'userId'),
     threadId: nullableString(id, tid, 'threadId'),
-    messageCount: integer(id, mc, 'messageCount', 0),
+    messageCount: headerInteger(id, reply, 7, 0),
     escalated: esc === 'true',
     metadata,
     requestId: nullableString(id, rid, 'requestId'),
-    createdAt: date(id, ca, 'createdAt'),
-    updatedAt: date(id, ua, 'updatedAt'),
-    lastActivity: date(id, la, 'lastActivity'),
-    expiresAt: date(id, ex, 'expiresAt'),
-    version: integer(id, v, 'version', 1),
+    createdAt: headerDate(id, reply, 2),
+    updatedAt: headerDate(id, reply, 3),
+    lastActivity: headerDate(id, reply, 4),
+    expiresAt: headerDate(id, reply, 5),
+    version: headerInteger(id, reply, 0, 1),
   };
 }
 

@@ -1,22 +1,21 @@
 // The Lua scripts behind RedisSessionStore: one per operation, each atomic and each one command on the
 // wire. Time comes from the Redis server (TIME), so every app instance agrees on expiry.
 //
-// Session hash fields (all text): `ttl` remembered TTL ms · `ca` createdAt ms · `ua` updatedAt ms ·
-// `la` lastActivity ms · `ex` expiresAt ms · `v` version · `sz` running encoded size in bytes ·
-// `uid` `tid` `rid` `mc` `esc` the JSON text of userId, threadId, requestId, messageCount, escalated ·
-// `m:<JSON of the key>` the JSON text of one metadata value. Lua never decodes JSON: it only stores,
-// measures, joins and (for counters) parses plain integer text.
+// A session is one string key; src/redis/record.ts describes the record: a fixed-width header (`A1`, then
+// version, TTL ms, createdAt, updatedAt, lastActivity, expiresAt, encoded size and messageCount as 17
+// character integers, then `\n`), four lines (userId, threadId, requestId JSON, escalated), then the
+// metadata as JSON text with each entry written `\n<key JSON>\t:<value JSON>`. Lua never decodes JSON: it
+// reads and rewrites header fields at fixed offsets, splits on `\n` and `\t` (bytes JSON.stringify never
+// emits), and compares, measures and joins the texts as they are. Counters parse plain integer text only.
 //
-// A session goes back to Node as ONE string (see SESSION_TEXT): the core values one per line, then the
-// metadata as a JSON object that Lua assembles by concatenation (`{` key `:` value `,` … `}`). Keys are
-// stored JSON-encoded for exactly that reason. One bulk reply and one JSON.parse measured about twice as
-// fast as an HGETALL reply parsed field by field (docs/redis.md).
+// A read without touch is a plain GET (no script). The scripts reply with the record itself, so every
+// read goes back to Node as ONE string.
 //
 // Replies never carry a Lua boolean (RESP3 would turn `false` into 0): absent is the integer 0, and
 // user-input problems are error replies starting with `SESS` that the store turns into typed errors.
 
 // Lua helpers. Each script includes only the ones it calls: every helper defined is a closure created on
-// every call (the whole set cost about 1 µs per call, measured).
+// every call.
 const MAX_SAFE = `
 local MAX_SAFE = 9007199254740991
 `;
@@ -31,11 +30,27 @@ local function fmt(n)
   return string.format('%d', n)
 end
 `;
-const NUM = `
-local function num(value, field)
-  local n = tonumber(value)
-  if n == nil then error({ err = 'SESSDECODE ' .. field }) end
-  return n
+// Lua pattern of a well-formed header: `A1`, eight fields of a digit or `-` then 16 digits, `\n` (the same
+// rule as record.ts's HEADER). One anchored match instead of eight substring conversions.
+const HEADER_PATTERN = `^A1${`[%-%d]${'%d'.repeat(16)}`.repeat(8)}\\n`;
+const HEADER = `
+-- The record header: tag, eight 17-character integers (1 version, 2 TTL ms, 3 createdAt, 4 updatedAt,
+-- 5 lastActivity, 6 expiresAt, 7 encoded size, 8 messageCount), newline: 139 bytes.
+local HDR = 'A1%017d%017d%017d%017d%017d%017d%017d%017d\\n'
+-- Raises a decode error unless s (a record, or its first 139 bytes) starts with a well-formed header.
+-- Every script checks the header before it writes: a broken record is reported, never written over or
+-- slid.
+local function check(s)
+  if not string.find(s, '${HEADER_PATTERN}') then error({ err = 'SESSDECODE (record)' }) end
+end
+-- Header field i (1-based) of a checked record, as a number.
+local function hnum(s, i)
+  return tonumber(string.sub(s, 17 * i - 14, 17 * i + 2))
+end
+-- For a key that GETRANGE found empty: true when absent; an empty string is no record.
+local function absent(key)
+  if redis.call('EXISTS', key) == 0 then return true end
+  error({ err = 'SESSDECODE (record)' })
 end
 `;
 const EXPIRY = `
@@ -48,116 +63,37 @@ local function expiry(now, ttl, ca, maxlife)
   return ex
 end
 `;
-const HSET_PAIRS = `
--- HSET in chunks: unpack() of thousands of values overflows the Lua C stack.
-local function hset_pairs(key, list, first)
-  local chunk = {}
-  for i = first, #list do
-    chunk[#chunk + 1] = list[i]
-    if #chunk == 1000 then
-      redis.call('HSET', key, unpack(chunk))
-      chunk = {}
-    end
-  end
-  if #chunk > 0 then redis.call('HSET', key, unpack(chunk)) end
-end
-`;
-const WRITE_NEW = `
--- A new session hash in one HSET: the bookkeeping pairs in \`head\`, then ARGV[first..] (the data pairs).
--- Only a session with very many metadata keys takes more than one HSET (unpack() of thousands of values
--- overflows the Lua C stack).
-local function write_new(key, first, head)
-  if #ARGV - first < 1000 then
-    local n = #head
-    for i = first, #ARGV do
-      n = n + 1
-      head[n] = ARGV[i]
-    end
-    redis.call('HSET', key, unpack(head))
-  else
-    redis.call('HSET', key, unpack(head))
-    hset_pairs(key, ARGV, first)
-  end
-end
-`;
-const READ = `
--- The session as one string: uid, tid, rid, mc, esc, ca, ua, la, ex, v on one line each (a missing field
--- is an empty line, which Node reports as a decode error), then '{' metadata '}'.
-local CORE = { 'uid', 'tid', 'rid', 'mc', 'esc', 'ca', 'ua', 'la', 'ex', 'v' }
--- The session hash read once (HGETALL: crossing the reply into Lua is most of a script's cost, so no
--- script reads it twice): core and bookkeeping fields by name, metadata entries already as \`key:value\`
--- text in hash order. nil when the key does not exist (HGETALL of a missing key is empty).
-local function read(key)
-  local h = redis.call('HGETALL', key)
-  if #h == 0 then return nil end
-  local fields, meta = {}, {}
-  for i = 1, #h, 2 do
-    local name = h[i]
-    if string.sub(name, 1, 2) == 'm:' then
-      meta[#meta + 1] = string.sub(name, 3) .. ':' .. h[i + 1]
-    else
-      fields[name] = h[i + 1]
-    end
-  end
-  return fields, meta
-end
-local function text_of(fields, meta)
-  local out = {}
-  for i = 1, #CORE do out[i] = fields[CORE[i]] or '' end
-  out[#CORE + 1] = '{' .. table.concat(meta, ',') .. '}'
-  return table.concat(out, '\\n')
-end
-local function session_text(key)
-  local fields, meta = read(key)
-  if fields == nil then return 0 end
-  return text_of(fields, meta)
-end
-`;
 const EXPIRE_AT = `
--- Index and key expiry for a session whose hash fields 'la' and 'ex' the caller writes itself.
+-- Key expiry and index entry for a session whose header already says expiresAt = ex.
 local function expire_at(key, idx, id, ex)
   redis.call('PEXPIREAT', key, ex)
   redis.call('ZADD', idx, ex, id)
 end
 `;
-const SLIDE = `
-local function slide(key, idx, id, now, ttl, ca, maxlife)
-  local ex = expiry(now, ttl, ca, maxlife)
-  redis.call('HSET', key, 'la', fmt(now), 'ex', fmt(ex))
-  redis.call('PEXPIREAT', key, fmt(ex))
-  redis.call('ZADD', idx, fmt(ex), id)
-  return ex
+const TOUCHED = `
+-- Slides the session whose record s was just read: lastActivity and expiresAt rewritten in place
+-- (SETRANGE of 34 bytes), key expiry and index entry moved. Returns the record as it now is.
+local function touched(key, idx, id, s, now, maxlife)
+  check(s)
+  local ex = expiry(now, hnum(s, 2), hnum(s, 3), maxlife)
+  local la_ex = string.format('%017d%017d', now, ex)
+  redis.call('SETRANGE', key, 70, la_ex)
+  expire_at(key, idx, id, fmt(ex))
+  return string.sub(s, 1, 70) .. la_ex .. string.sub(s, 105)
 end
 `;
-const TOUCH = `
--- Slides an existing session by its remembered TTL (or a new one); false when the session is absent.
-local function touch(key, idx, id, ttl_arg, maxlife, now)
-  local m = redis.call('HMGET', key, 'ttl', 'ca')
-  -- Both missing: absent, or a broken record that the EXISTS below tells apart (rare, so paid only then).
-  if not m[1] and not m[2] and redis.call('EXISTS', key) == 0 then return false end
-  local ttl = num(m[1], 'ttl')
-  if ttl_arg ~= '' then
-    ttl = tonumber(ttl_arg)
-    redis.call('HSET', key, 'ttl', ttl_arg)
-  end
-  slide(key, idx, id, now, ttl, num(m[2], 'createdAt'), maxlife)
-  return true
-end
-`;
-const READ_TOUCHED = `
--- Read, slide and return the session in one pass: one HGETALL, one HSET, then the text from what was read
--- with the new la/ex. 0 when absent.
-local function read_touched(key, idx, id, maxlife, now)
-  local fields, meta = read(key)
-  if fields == nil then return 0 end
-  local ttl = num(fields.ttl, 'ttl')
-  local ex = fmt(expiry(now, ttl, num(fields.ca, 'createdAt'), maxlife))
-  local la = fmt(now)
-  redis.call('HSET', key, 'la', la, 'ex', ex)
-  expire_at(key, idx, id, ex)
-  fields.la = la
-  fields.ex = ex
-  return text_of(fields, meta)
+const WRITE_NEW = `
+-- Writes a new or replaced session: its index entry, then the record, i.e. the first six header fields
+-- (formatted here: version, TTL, createdAt, updatedAt, lastActivity, expiresAt) followed by \`tail\`, which
+-- Node formatted: encoded size, messageCount, newline, data. The index entry first: Redis refuses a script
+-- under maxmemory (noeviction) at its first write that may grow memory and lets later ones through, so the
+-- session is never written without its index entry. Returns those six fields as one string.
+local function write_record(key, idx, id, v, ttl, ca, now, ex, tail)
+  local exs = fmt(ex)
+  local head = string.format('A1%017d%017d%017d%017d%017d%017d', v, ttl, ca, now, now, ex)
+  redis.call('ZADD', idx, exs, id)
+  redis.call('SET', key, head .. tail, 'PXAT', exs)
+  return head
 end
 `;
 
@@ -165,189 +101,248 @@ end
 const lua = (...parts: string[]): string => parts.join('');
 
 /**
- * get. KEYS[1] session hash, KEYS[2] index shard.
- * ARGV[1] session id, ARGV[2] '1' to touch / '0', ARGV[3] max lifetime ms or ''.
- * Reply: 0 when absent, else the session text.
+ * get with touch (get without touch is a plain GET). KEYS[1] session key, KEYS[2] index shard.
+ * ARGV[1] session id, ARGV[2] max lifetime ms or ''.
+ * Reply: 0 when absent, else the record after the slide.
  */
-export const GET_LUA = `${lua(NOW_MS, FMT, NUM, EXPIRY, READ, EXPIRE_AT, READ_TOUCHED)}
-if ARGV[2] == '1' then return read_touched(KEYS[1], KEYS[2], ARGV[1], ARGV[3], now_ms()) end
-return session_text(KEYS[1])
+export const GET_LUA = `${lua(NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, TOUCHED)}
+local s = redis.call('GET', KEYS[1])
+if not s then return 0 end
+return touched(KEYS[1], KEYS[2], ARGV[1], s, now_ms(), ARGV[2])
 `;
 
 /**
- * set (create or replace). KEYS[1] session hash, KEYS[2] index shard.
+ * set (create or replace). KEYS[1] session key, KEYS[2] index shard.
  * ARGV[1] id, ARGV[2] TTL ms or '' (keep the remembered one), ARGV[3] default TTL ms, ARGV[4] max lifetime
- * ms or '', ARGV[5] createdAt ms for a new session or '', ARGV[6] encoded size in bytes,
- * ARGV[7..] field/value pairs (core JSON fields and `m:` metadata fields).
- * Reply: { now, createdAt, version, expiresAt } (integers).
- * A previous record that does not parse is replaced, not reported: set is also the way to repair one.
+ * ms or '', ARGV[5] createdAt ms for a new session or '', ARGV[6] the record's tail: encoded size and
+ * messageCount as header fields, `\n`, then the data (record.ts encodeInput).
+ * Reply: the first six header fields written (`A1`, version, TTL, createdAt, updatedAt, lastActivity,
+ * expiresAt), one string.
+ * A previous record that does not parse (or a key of another type) is replaced, not reported: set is
+ * also the way to repair one.
  */
-export const SET_LUA = `${lua(NOW_MS, FMT, EXPIRY, HSET_PAIRS, WRITE_NEW)}
+export const SET_LUA = `${lua(NOW_MS, FMT, EXPIRY, WRITE_NEW)}
 local now = now_ms()
-local old = redis.call('HMGET', KEYS[1], 'ttl', 'ca', 'v')
-local ttl = tonumber(ARGV[2]) or tonumber(old[1]) or tonumber(ARGV[3])
-local ca = tonumber(old[2]) or tonumber(ARGV[5]) or now
-local v = (tonumber(old[3]) or 0) + 1
-local ex = expiry(now, ttl, ca, ARGV[4])
-local exs, nows = fmt(ex), fmt(now)
--- The index entry first: Redis refuses a script under maxmemory (noeviction) at its first write that may
--- grow memory, and lets later ones through. Starting with DEL would let a full Redis accept the session.
-redis.call('ZADD', KEYS[2], exs, ARGV[1])
-redis.call('DEL', KEYS[1])
-write_new(KEYS[1], 7, { 'ttl', fmt(ttl), 'ca', fmt(ca), 'ua', nows, 'la', nows, 'ex', exs, 'v', fmt(v), 'sz', ARGV[6] })
-redis.call('PEXPIREAT', KEYS[1], exs)
-return { now, ca, v, ex }
+local v, ttl, ca = 1, tonumber(ARGV[2]), nil
+local old = redis.pcall('GETRANGE', KEYS[1], 0, 52)
+if type(old) == 'string' and #old == 53 and string.sub(old, 1, 2) == 'A1' then
+  v = (tonumber(string.sub(old, 3, 19)) or 0) + 1
+  ttl = ttl or tonumber(string.sub(old, 20, 36))
+  ca = tonumber(string.sub(old, 37, 53))
+end
+ttl = ttl or tonumber(ARGV[3])
+ca = ca or tonumber(ARGV[5]) or now
+return write_record(KEYS[1], KEYS[2], ARGV[1], v, ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6])
 `;
 
 /**
- * getOrCreate. KEYS[1] session hash, KEYS[2] index shard.
+ * getOrCreate. KEYS[1] session key, KEYS[2] index shard.
  * ARGV[1] id, ARGV[2] TTL ms or '', ARGV[3] default TTL ms, ARGV[4] max lifetime ms or '',
- * ARGV[5] createdAt ms or '', ARGV[6] encoded size, ARGV[7] '1' to touch an existing session / '0',
- * ARGV[8..] field/value pairs for a new session.
- * Reply: existing → the session text (a string); created → { now, createdAt, expiresAt } (integers).
+ * ARGV[5] createdAt ms or '', ARGV[6] the record's tail for a new session (as for set), ARGV[7] '1' to touch
+ * an existing session / '0'.
+ * Reply: existing → its whole record; created → the first six header fields written (as set replies).
  */
-export const GET_OR_CREATE_LUA = `${lua(NOW_MS, FMT, NUM, EXPIRY, HSET_PAIRS, WRITE_NEW, READ, EXPIRE_AT, READ_TOUCHED)}
+export const GET_OR_CREATE_LUA = `${lua(NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, TOUCHED, WRITE_NEW)}
+local s = redis.call('GET', KEYS[1])
 local now = now_ms()
-if ARGV[7] == '1' then
-  local text = read_touched(KEYS[1], KEYS[2], ARGV[1], ARGV[4], now)
-  if text ~= 0 then return text end
-else
-  local text = session_text(KEYS[1])
-  if text ~= 0 then return text end
+if s then
+  if ARGV[7] == '1' then return touched(KEYS[1], KEYS[2], ARGV[1], s, now, ARGV[4]) end
+  return s
 end
 local ttl = tonumber(ARGV[2]) or tonumber(ARGV[3])
 local ca = tonumber(ARGV[5]) or now
-local ex = expiry(now, ttl, ca, ARGV[4])
-local exs, nows = fmt(ex), fmt(now)
-write_new(KEYS[1], 8, { 'ttl', fmt(ttl), 'ca', fmt(ca), 'ua', nows, 'la', nows, 'ex', exs, 'v', '1', 'sz', ARGV[6] })
-expire_at(KEYS[1], KEYS[2], ARGV[1], exs)
-return { now, ca, ex }
+return write_record(KEYS[1], KEYS[2], ARGV[1], 1, ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6])
 `;
 
 /**
- * update. KEYS[1] session hash, KEYS[2] index shard.
+ * update. KEYS[1] session key, KEYS[2] index shard.
  * ARGV[1] id, ARGV[2] expected version or '', ARGV[3] maxSessionBytes, ARGV[4] max lifetime ms or '',
- * ARGV[5] C = number of core pairs, then C pairs (field, JSON text);
- * then S = number of metadata sets, then S triples (`m:` field, JSON text, entry overhead bytes);
- * then R = number of metadata removals, then R pairs (`m:` field, entry overhead bytes).
+ * ARGV[5..8] new JSON text of userId, threadId, requestId and escalated, '' to keep; ARGV[9] new
+ * messageCount or ''; ARGV[10] S = number of metadata sets, then S triples (key JSON, value JSON, entry
+ * overhead bytes); then R = number of metadata removals, then R pairs (key JSON, entry overhead bytes).
  * Entry overhead is the bytes a key adds around its value in the whole-session JSON (quoted key, colon,
- * comma), so `sz` stays the encoded size without Lua ever decoding JSON.
- * Reply: 0 when absent, else the session text after the write.
+ * comma), so the size field stays the encoded size without Lua ever decoding JSON.
+ * Reply: 0 when absent, else the record after the write.
  * Errors: `SESSCONFLICT <actual>` for a stale version, `SESSSIZE <bytes>` over the cap; nothing written.
  */
-export const UPDATE_LUA = `${lua(NOW_MS, FMT, NUM, EXPIRY, HSET_PAIRS, READ, SLIDE)}
-local m = redis.call('HMGET', KEYS[1], 'v', 'sz', 'ttl', 'ca')
--- EXISTS only when no bookkeeping field is there: absent, or a broken record (reported below).
-if not m[1] and not m[2] and not m[3] and not m[4] and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local v = num(m[1], 'version')
+export const UPDATE_LUA = `${lua(NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT)}
+local LINE_FIELDS = { 'userId', 'threadId', 'requestId', 'escalated' }
+local s = redis.call('GET', KEYS[1])
+if not s then return 0 end
+check(s)
+local v = hnum(s, 1)
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= v then
   return redis.error_reply('SESSCONFLICT ' .. fmt(v))
 end
-local sz = num(m[2], 'size')
-local ttl = num(m[3], 'ttl')
-local ca = num(m[4], 'createdAt')
-local i = 5
-local core = tonumber(ARGV[i])
-local writes = {}
-for _ = 1, core do
-  local field, value = ARGV[i + 1], ARGV[i + 2]
-  local old = redis.call('HGET', KEYS[1], field)
-  sz = sz + #value - (old and #old or 0)
-  writes[#writes + 1] = field
-  writes[#writes + 1] = value
-  i = i + 2
-end
-i = i + 1
-local sets = tonumber(ARGV[i])
-for _ = 1, sets do
-  local field, value, overhead = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  local old = redis.call('HGET', KEYS[1], field)
-  if old then sz = sz - #old else sz = sz + overhead end
-  sz = sz + #value
-  writes[#writes + 1] = field
-  writes[#writes + 1] = value
-  i = i + 3
-end
-i = i + 1
-local removes = tonumber(ARGV[i])
-local dels = {}
-for _ = 1, removes do
-  local field, overhead = ARGV[i + 1], tonumber(ARGV[i + 2])
-  local old = redis.call('HGET', KEYS[1], field)
-  if old then
-    sz = sz - #old - overhead
-    dels[#dels + 1] = field
+local ttl, ca, sz, mc = hnum(s, 2), hnum(s, 3), hnum(s, 7), hnum(s, 8)
+local lines, at = {}, 140
+for i = 1, 4 do
+  local e = string.find(s, '\\n', at, true)
+  if not e then error({ err = 'SESSDECODE ' .. LINE_FIELDS[i] }) end
+  lines[i] = string.sub(s, at, e - 1)
+  at = e + 1
+  local new = ARGV[4 + i]
+  if new ~= '' then
+    sz = sz + #new - #lines[i]
+    lines[i] = new
   end
-  i = i + 2
+end
+if ARGV[9] ~= '' then
+  local count = tonumber(ARGV[9])
+  sz = sz + #fmt(count) - #fmt(mc)
+  mc = count
+end
+local meta = string.sub(s, at)
+local i = 10
+local sets = tonumber(ARGV[i])
+local removes = tonumber(ARGV[i + 3 * sets + 1])
+if sets + removes > 0 then
+  if string.sub(meta, 1, 1) ~= '{' or string.sub(meta, -1) ~= '}' then error({ err = 'SESSDECODE metadata' }) end
+  -- The entries in record order: key JSON and value JSON texts, and each key's position.
+  local keys, values, index, n = {}, {}, {}, 0
+  local p = string.find(meta, '\\n', 1, true)
+  while p do
+    local q = string.find(meta, '\\n', p + 1, true)
+    local stop = q and q - 2 or #meta - 1
+    local t = string.find(meta, '\\t', p + 1, true)
+    if not t or t > stop then error({ err = 'SESSDECODE metadata' }) end
+    n = n + 1
+    keys[n] = string.sub(meta, p + 1, t - 1)
+    values[n] = string.sub(meta, t + 2, stop)
+    index[keys[n]] = n
+    p = q
+  end
+  for _ = 1, sets do
+    local key, value, overhead = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+    local j = index[key]
+    if j then
+      sz = sz + #value - #values[j]
+      values[j] = value
+    else
+      n = n + 1
+      keys[n], values[n], index[key] = key, value, n
+      sz = sz + #value + overhead
+    end
+    i = i + 3
+  end
+  i = i + 1
+  for _ = 1, removes do
+    local j = index[ARGV[i + 1]]
+    if j then
+      sz = sz - #values[j] - tonumber(ARGV[i + 2])
+      values[j] = false
+      index[ARGV[i + 1]] = nil
+    end
+    i = i + 2
+  end
+  local parts = {}
+  for j = 1, n do
+    if values[j] then parts[#parts + 1] = '\\n' .. keys[j] .. '\\t:' .. values[j] end
+  end
+  meta = '{' .. table.concat(parts, ',') .. '}'
 end
 if sz > tonumber(ARGV[3]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
 local now = now_ms()
-if #dels > 0 then
-  for j = 1, #dels, 1000 do
-    redis.call('HDEL', KEYS[1], unpack(dels, j, math.min(j + 999, #dels)))
-  end
-end
-writes[#writes + 1] = 'v'
-writes[#writes + 1] = fmt(v + 1)
-writes[#writes + 1] = 'ua'
-writes[#writes + 1] = fmt(now)
-writes[#writes + 1] = 'sz'
-writes[#writes + 1] = fmt(sz)
-hset_pairs(KEYS[1], writes, 1)
-slide(KEYS[1], KEYS[2], ARGV[1], now, ttl, ca, ARGV[4])
-return session_text(KEYS[1])
+local ex = expiry(now, ttl, ca, ARGV[4])
+local exs = fmt(ex)
+local out = string.format(HDR, v + 1, ttl, ca, now, now, ex, sz, mc) .. table.concat(lines, '\\n') .. '\\n' .. meta
+redis.call('ZADD', KEYS[2], exs, ARGV[1])
+redis.call('SET', KEYS[1], out, 'PXAT', exs)
+return out
 `;
 
 /**
- * incrementCounter. KEYS[1] session hash, KEYS[2] index shard.
- * ARGV[1] id, ARGV[2] hash field (`mc` or `m:<JSON of the key>`), ARGV[3] delta (safe integer),
+ * incrementCounter. KEYS[1] session key, KEYS[2] index shard.
+ * ARGV[1] id, ARGV[2] '' for messageCount or the metadata key's JSON text, ARGV[3] delta (safe integer),
  * ARGV[4] entry overhead bytes for a new metadata key, ARGV[5] max lifetime ms or '', ARGV[6] maxSessionBytes.
+ * messageCount lives in the header: it is read and rewritten with GETRANGE/SETRANGE, the data untouched.
  * Reply: 0 when absent, else { 1, new value as decimal text }.
  * Errors: `SESSNOTINT` when the field holds anything but integer text, `SESSRANGE <value>` when the result
  * leaves the safe range or messageCount would go negative, `SESSSIZE <bytes>` when a new counter key or an
  * extra digit takes the session over the cap; nothing written.
  */
-export const INCREMENT_LUA = `${lua(MAX_SAFE, NOW_MS, FMT, NUM, EXPIRY, SLIDE)}
-local field = ARGV[2]
-local m = redis.call('HMGET', KEYS[1], field, 'v', 'sz', 'ttl', 'ca')
--- EXISTS only when nothing was found: absent, or a broken record (reported below).
-if not m[1] and not m[2] and not m[3] and not m[4] and not m[5] and redis.call('EXISTS', KEYS[1]) == 0 then
-  return 0
+export const INCREMENT_LUA = `${lua(MAX_SAFE, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT)}
+local key, field, delta = KEYS[1], ARGV[2], tonumber(ARGV[3])
+local function range_error(n)
+  return redis.error_reply('SESSRANGE ' .. string.format('%.17g', n))
 end
-local text = m[1]
+if field == '' then
+  local h = redis.call('GETRANGE', key, 0, 138)
+  if h == '' and absent(key) then return 0 end
+  check(h)
+  local mc = hnum(h, 8)
+  local nextv = mc + delta
+  if nextv > MAX_SAFE or nextv < 0 then return range_error(nextv) end
+  local out = fmt(nextv)
+  local sz = hnum(h, 7) + #out - #fmt(mc)
+  if sz > tonumber(ARGV[6]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
+  local ttl, ca, now = hnum(h, 2), hnum(h, 3), now_ms()
+  local ex = expiry(now, ttl, ca, ARGV[5])
+  redis.call('SETRANGE', key, 0, string.format(HDR, hnum(h, 1) + 1, ttl, ca, now, now, ex, sz, nextv))
+  expire_at(key, KEYS[2], ARGV[1], fmt(ex))
+  return { 1, out }
+end
+local s = redis.call('GET', key)
+if not s then return 0 end
+check(s)
+if string.sub(s, -1) ~= '}' then error({ err = 'SESSDECODE metadata' }) end
+-- The entry \\n<key JSON>\\t: and its value, up to the next entry or the closing brace.
+local marker = '\\n' .. field .. '\\t:'
+local p = string.find(s, marker, 140, true)
+local first, last, text = nil, nil, nil
+if p then
+  first = p + #marker
+  local q = string.find(s, '\\n', first, true)
+  last = q and q - 2 or #s - 1
+  text = string.sub(s, first, last)
+end
 local current = 0
 if text then
   if not string.match(text, '^%-?%d+$') or #text > 17 then return redis.error_reply('SESSNOTINT counter') end
   current = tonumber(text)
   if current > MAX_SAFE or current < -MAX_SAFE then return redis.error_reply('SESSNOTINT counter') end
-elseif field == 'mc' then
-  return redis.error_reply('SESSDECODE messageCount')
 end
-local nextv = current + tonumber(ARGV[3])
-if nextv > MAX_SAFE or nextv < -MAX_SAFE or (field == 'mc' and nextv < 0) then
-  return redis.error_reply('SESSRANGE ' .. string.format('%.17g', nextv))
-end
-local v = num(m[2], 'version')
-local sz = num(m[3], 'size')
-local ttl = num(m[4], 'ttl')
-local ca = num(m[5], 'createdAt')
+local nextv = current + delta
+if nextv > MAX_SAFE or nextv < -MAX_SAFE then return range_error(nextv) end
 local out = fmt(nextv)
-if text then sz = sz + #out - #text else sz = sz + #out + tonumber(ARGV[4]) end
+local sz = hnum(s, 7)
+local body
+if text then
+  sz = sz + #out - #text
+  body = string.sub(s, 140, first - 1) .. out .. string.sub(s, last + 1)
+else
+  sz = sz + #out + tonumber(ARGV[4])
+  local sep = string.sub(s, -2) == '{}' and '' or ','
+  body = string.sub(s, 140, #s - 1) .. sep .. marker .. out .. '}'
+end
 if sz > tonumber(ARGV[6]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
-local now = now_ms()
-redis.call('HSET', KEYS[1], field, out, 'v', fmt(v + 1), 'ua', fmt(now), 'sz', fmt(sz))
-slide(KEYS[1], KEYS[2], ARGV[1], now, ttl, ca, ARGV[5])
+local ttl, ca, now = hnum(s, 2), hnum(s, 3), now_ms()
+local ex = expiry(now, ttl, ca, ARGV[5])
+local exs = fmt(ex)
+redis.call('ZADD', KEYS[2], exs, ARGV[1])
+redis.call('SET', key, string.format(HDR, hnum(s, 1) + 1, ttl, ca, now, now, ex, sz, hnum(s, 8)) .. body, 'PXAT', exs)
 return { 1, out }
 `;
 
 /**
- * touch. KEYS[1] session hash, KEYS[2] index shard.
+ * touch. KEYS[1] session key, KEYS[2] index shard.
  * ARGV[1] id, ARGV[2] new TTL ms or '' (keep the remembered one), ARGV[3] max lifetime ms or ''.
- * Reply: 1 touched, 0 absent.
+ * Reply: 1 touched, 0 absent. Only the header is read and rewritten.
  */
-export const TOUCH_LUA = `${lua(NOW_MS, FMT, NUM, EXPIRY, SLIDE, TOUCH)}
-if touch(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], now_ms()) then return 1 end
-return 0
+export const TOUCH_LUA = `${lua(NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT)}
+local raw = redis.call('GETRANGE', KEYS[1], 0, 138)
+if raw == '' and absent(KEYS[1]) then return 0 end
+check(raw)
+local ttl = hnum(raw, 2)
+if ARGV[2] ~= '' then
+  ttl = tonumber(ARGV[2])
+  redis.call('SETRANGE', KEYS[1], 19, string.format('%017d', ttl))
+end
+local now = now_ms()
+local ex = expiry(now, ttl, hnum(raw, 3), ARGV[3])
+redis.call('SETRANGE', KEYS[1], 70, string.format('%017d%017d', now, ex))
+expire_at(KEYS[1], KEYS[2], ARGV[1], fmt(ex))
+return 1
 `;
 
 /**
