@@ -135,7 +135,7 @@ function positiveMs(value: unknown, option: string, fallback: number): number {
  * The ioredis settings for connections the store creates; docs/redis.md explains each. The user's own
  * options are merged over them.
  */
-function baseRedisOptions(connectTimeoutMs: number, commandTimeoutMs: number, maxDelayMs: number) {
+function baseRedisOptions(connectTimeoutMs: number, maxDelayMs: number) {
   return {
     // A command sent while disconnected fails at once instead of waiting in a queue with no bound; the
     // store itself waits (bounded) for the connection to come back.
@@ -145,7 +145,8 @@ function baseRedisOptions(connectTimeoutMs: number, commandTimeoutMs: number, ma
     // A command that was sent but not answered is never re-sent after a reconnect: a write whose
     // caller already saw a timeout must not be applied later behind its back.
     autoResendUnfulfilledCommands: false,
-    commandTimeout: commandTimeoutMs,
+    // No ioredis commandTimeout: it would arm and clear a timer per command, and the store's own deadline
+    // (one timer for all calls in flight, #bounded) already bounds every call at commandTimeoutMs.
     connectTimeout: connectTimeoutMs,
     // Keep reconnecting forever, with capped exponential backoff.
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxDelayMs),
@@ -219,7 +220,7 @@ export class RedisSessionStore extends SessionStore {
       'maxReconnectDelayMs',
       DEFAULT_MAX_RECONNECT_DELAY_MS,
     );
-    const base = baseRedisOptions(connectMs, this.#timeoutMs, maxDelay);
+    const base = baseRedisOptions(connectMs, maxDelay);
     this.#maxLifetime = this.options.maxLifetimeMs === undefined ? '' : String(this.options.maxLifetimeMs);
     this.#indexKeys = allIndexKeys(keyPrefix);
 
@@ -362,27 +363,48 @@ export class RedisSessionStore extends SessionStore {
    * Runs one Redis call under the store's deadline and maps every failure: Redis and ioredis errors become
    * SessionStoreUnavailableError, our own SESS* replies the typed errors, WRONGTYPE a SessionDecodeError.
    */
-  async #run<T>(
+  #run<T>(
     id: string | undefined,
     call: () => Promise<T>,
     replyError?: (message: string) => Error | undefined,
   ): Promise<T> {
     const deadline = Date.now() + this.#timeoutMs;
-    try {
-      if (this.#client.status !== 'ready') await this.#whenReady(deadline);
-      return await this.#bounded(call(), deadline);
-    } catch (error) {
+    // Never throws: a replyError that throws (assertSize does) gives the error it threw.
+    const mapError = (error: unknown): unknown => {
       const message = error instanceof Error ? error.message : '';
-      throw (message.startsWith('SESS') ? replyError?.(message) : undefined) ?? this.#mapError(id, error);
+      try {
+        return (message.startsWith('SESS') ? replyError?.(message) : undefined) ?? this.#mapError(id, error);
+      } catch (thrown) {
+        return thrown;
+      }
+    };
+    if (this.#client.status !== 'ready') {
+      return this.#whenReady(deadline).then(
+        () => this.#send(call, deadline, mapError),
+        (error: unknown) => Promise.reject(mapError(error)),
+      );
     }
+    // The common case without an async frame of its own: one promise between the caller and ioredis.
+    return this.#send(call, deadline, mapError);
+  }
+
+  #send<T>(call: () => Promise<T>, deadline: number, mapError: (error: unknown) => unknown): Promise<T> {
+    let pending: Promise<T>;
+    try {
+      pending = call();
+    } catch (error) {
+      return Promise.reject(mapError(error));
+    }
+    return this.#bounded(pending, deadline, mapError);
   }
 
   /**
    * `pending`, or a timeout rejection at `deadline`, whichever comes first. Calls wait in one list in
    * deadline order (every call gets the same timeout, so arrival order is deadline order) under one shared
    * timer for the earliest deadline: no timer per call, and still each call rejects at its own deadline.
+   * A rejection of `pending` goes through `mapError` on its way to the caller.
    */
-  #bounded<T>(pending: Promise<T>, deadline: number): Promise<T> {
+  #bounded<T>(pending: Promise<T>, deadline: number, mapError: (error: unknown) => unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry: Waiting = { deadline, reject, prev: this.#tail, next: undefined, linked: true };
       if (this.#tail === undefined) this.#head = entry;
@@ -402,7 +424,7 @@ export class RedisSessionStore extends SessionStore {
         },
         (error: unknown) => {
           this.#unlink(entry);
-          reject(error);
+          reject(mapError(error));
         },
       );
     });
