@@ -2,7 +2,7 @@
 // one Lua script — one command on the wire, atomic, timed by the server clock — and every call is bounded
 // by a client-side deadline, so "Redis is down" surfaces as SessionStoreUnavailableError, never as a hang
 // or as null.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { SessionData } from '../codec/SessionData.js';
 import {
@@ -14,7 +14,7 @@ import {
 } from '../errors/errors.js';
 import { type GetOrCreateResult, SessionStore, type SessionStoreOptions } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
-import { allIndexKeys, BUCKETS, bucketOf, bucketSlot, indexKey, sessionKey } from './keys.js';
+import { allIndexKeys, BUCKETS, bucketOf, bucketSlot, indexKey, opKey, sessionKey } from './keys.js';
 import {
   decodeRecord,
   decodeWritten,
@@ -97,10 +97,11 @@ const CLOSE_TIMEOUT_MS = 1000;
 // on a shared client, and a changed script gets a new name.
 const SCRIPTS = {
   get: ['agentSessionStoreGetV3', GET_LUA, 2],
-  set: ['agentSessionStoreSetV3', SET_LUA, 2],
-  getOrCreate: ['agentSessionStoreGetOrCreateV3', GET_OR_CREATE_LUA, 2],
-  update: ['agentSessionStoreUpdateV3', UPDATE_LUA, 2],
-  increment: ['agentSessionStoreIncrementV3', INCREMENT_LUA, 2],
+  // Writes take 2 keys, or 3 with an operation id (#writeKeys): the first argument is the number of keys.
+  set: ['agentSessionStoreSetV3', SET_LUA, undefined],
+  getOrCreate: ['agentSessionStoreGetOrCreateV3', GET_OR_CREATE_LUA, undefined],
+  update: ['agentSessionStoreUpdateV3', UPDATE_LUA, undefined],
+  increment: ['agentSessionStoreIncrementV3', INCREMENT_LUA, undefined],
   touch: ['agentSessionStoreTouchV3', TOUCH_LUA, 2],
   delete: ['agentSessionStoreDeleteV1', DELETE_LUA, 2],
   // Variable key count: the first argument is the number of keys.
@@ -168,6 +169,10 @@ export class RedisSessionStore extends SessionStore {
   readonly #indexKeys: string[];
   readonly #scripts: Record<ScriptName, ScriptFn>;
   readonly #maxLifetime: string;
+  /** Whether writes carry an operation id (see #writeKeys); the ids are this prefix and a counter. */
+  readonly #opIds: boolean;
+  readonly #opPrefix = randomBytes(9).toString('base64url');
+  #opSeq = 0;
   // Calls waiting for a reply, oldest (earliest deadline) first, and the one timer over them (#bounded).
   #head: Waiting | undefined;
   #tail: Waiting | undefined;
@@ -284,6 +289,14 @@ export class RedisSessionStore extends SessionStore {
       scripts[op] = (...args) => fn.apply(this.#client, args);
     }
     this.#scripts = scripts;
+    // A connection drop can make ioredis send a write twice: a Cluster re-sends the commands queued on a
+    // node whose connection closed (written or not), and a client with autoResendUnfulfilledCommands (the
+    // ioredis default) re-sends unanswered commands after a reconnect. Then each write carries an
+    // operation id, and a second send of it is not applied again (docs/redis.md). Connections the store
+    // creates on standalone Redis and Sentinel never re-send, and skip that cost.
+    const clientOptions = (this.#client as { options?: RedisOptions }).options;
+    this.#opIds =
+      this.#mode === 'cluster' || (!this.#owned && clientOptions?.autoResendUnfulfilledCommands !== false);
     this.#client.on('ready', this.#onReady);
     this.#client.on('close', this.#onDown);
     this.#client.on('end', this.#onDown);
@@ -513,10 +526,20 @@ export class RedisSessionStore extends SessionStore {
     return [sessionKey(this.#prefix, id, bucket), indexKey(this.#prefix, bucket)];
   }
 
+  /** The key count and KEYS of a write script: session, index shard and, when used, a new operation id. */
+  #writeKeys(id: string): (string | number)[] {
+    const bucket = bucketOf(id);
+    const key = sessionKey(this.#prefix, id, bucket);
+    const index = indexKey(this.#prefix, bucket);
+    if (!this.#opIds) return [2, key, index];
+    this.#opSeq += 1;
+    return [3, key, index, opKey(this.#prefix, bucket, `${this.#opPrefix}${this.#opSeq.toString(36)}`)];
+  }
+
   /** KEYS and the leading ARGV that set and getOrCreate share: id, TTL, default TTL, cap, createdAt. */
   #writeArgs(id: string, input: NormalizedInput, ttlMs: number | undefined): (string | number)[] {
     return [
-      ...this.#keys(id),
+      ...this.#writeKeys(id),
       id,
       ttlMs ?? '',
       this.options.defaultTtlMs,
@@ -596,7 +619,7 @@ export class RedisSessionStore extends SessionStore {
     for (const key of patch.removeKeys) args.push(keyText(key), entryOverhead(key));
     const reply = await this.#run(
       id,
-      () => this.#scripts.update(...this.#keys(id), ...args),
+      () => this.#scripts.update(...this.#writeKeys(id), ...args),
       (message) => {
         const conflict = /^SESSCONFLICT (\d+)/.exec(message);
         if (conflict) return new SessionConflictError(id, expectedVersion ?? -1, Number(conflict[1]));
@@ -615,7 +638,7 @@ export class RedisSessionStore extends SessionStore {
       id,
       () =>
         this.#scripts.increment(
-          ...this.#keys(id),
+          ...this.#writeKeys(id),
           id,
           isCount ? '' : keyText(field),
           delta,
@@ -782,6 +805,7 @@ export class RedisSessionStore extends SessionStore {
       commandTimeoutMs: this.#timeoutMs,
       connection: this.#client.status,
       ownsClient: this.#owned,
+      operationIds: this.#opIds,
     };
   }
 

@@ -43,6 +43,14 @@ export function indexKey(prefix: string, bucket: number): string {
   return `${prefix}{b${bucket}}:idx`;
 }
 
+/**
+ * `<prefix>{b<N>}:op:<opId>`: the short-lived record that one write call (operation id `opId`) on a
+ * session of bucket N has run, so that a second send of the same call is not applied again.
+ */
+export function opKey(prefix: string, bucket: number, opId: string): string {
+  return `${prefix}{b${bucket}}:op:${opId}`;
+}
+
 /** Every index shard, in the order listActive pages through them. */
 export function allIndexKeys(prefix: string): string[] {
   return Array.from({ length: BUCKETS }, (_, bucket) => indexKey(prefix, bucket));

@@ -53,6 +53,22 @@ local function absent(key)
   error({ err = 'SESSDECODE (record)' })
 end
 `;
+// Writes that a connection drop can make ioredis send twice (a Cluster re-sends a node's queued commands;
+// a client with autoResendUnfulfilledCommands re-sends after a reconnect) carry an operation id: KEYS[3],
+// a key in the session's slot. The first run records its outcome there for OP_WINDOW_MS; a later run with
+// the same id finds it and replies as the first did, writing nothing. Without KEYS[3] nothing changes.
+const OP_WINDOW_MS = 60_000;
+const OP = `
+local OPKEY = KEYS[3]
+local function op_done()
+  if OPKEY then return redis.call('GET', OPKEY) end
+  return nil
+end
+-- Called before the first write, so that under maxmemory (noeviction) a refused script writes nothing.
+local function op_record(outcome)
+  if OPKEY then redis.call('SET', OPKEY, outcome, 'PX', ${OP_WINDOW_MS}) end
+end
+`;
 const EXPIRY = `
 local function expiry(now, ttl, ca, maxlife)
   local ex = now + ttl
@@ -91,6 +107,7 @@ const WRITE_NEW = `
 local function write_record(key, idx, id, v, ttl, ca, now, ex, tail)
   local exs = fmt(ex)
   local head = string.format('A1%017d%017d%017d%017d%017d%017d', v, ttl, ca, now, now, ex)
+  op_record(head)
   redis.call('ZADD', idx, exs, id)
   redis.call('SET', key, head .. tail, 'PXAT', exs)
   return head
@@ -112,7 +129,7 @@ return touched(KEYS[1], KEYS[2], ARGV[1], s, now_ms(), ARGV[2])
 `;
 
 /**
- * set (create or replace). KEYS[1] session key, KEYS[2] index shard.
+ * set (create or replace). KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
  * ARGV[1] id, ARGV[2] TTL ms or '' (keep the remembered one), ARGV[3] default TTL ms, ARGV[4] max lifetime
  * ms or '', ARGV[5] createdAt ms for a new session or '', ARGV[6] the record's tail: encoded size and
  * messageCount as header fields, `\n`, then the data (record.ts encodeInput).
@@ -121,7 +138,9 @@ return touched(KEYS[1], KEYS[2], ARGV[1], s, now_ms(), ARGV[2])
  * A previous record that does not parse (or a key of another type) is replaced, not reported: set is
  * also the way to repair one.
  */
-export const SET_LUA = `${lua(NOW_MS, FMT, EXPIRY, WRITE_NEW)}
+export const SET_LUA = `${lua(OP, NOW_MS, FMT, EXPIRY, WRITE_NEW)}
+local done = op_done()
+if done then return done end
 local now = now_ms()
 local v, ttl, ca = 1, tonumber(ARGV[2]), nil
 local old = redis.pcall('GETRANGE', KEYS[1], 0, 52)
@@ -136,13 +155,15 @@ return write_record(KEYS[1], KEYS[2], ARGV[1], v, ttl, ca, now, expiry(now, ttl,
 `;
 
 /**
- * getOrCreate. KEYS[1] session key, KEYS[2] index shard.
+ * getOrCreate. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
  * ARGV[1] id, ARGV[2] TTL ms or '', ARGV[3] default TTL ms, ARGV[4] max lifetime ms or '',
  * ARGV[5] createdAt ms or '', ARGV[6] the record's tail for a new session (as for set), ARGV[7] '1' to touch
  * an existing session / '0'.
  * Reply: existing → its whole record; created → the first six header fields written (as set replies).
  */
-export const GET_OR_CREATE_LUA = `${lua(NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, TOUCHED, WRITE_NEW)}
+export const GET_OR_CREATE_LUA = `${lua(OP, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, TOUCHED, WRITE_NEW)}
+local done = op_done()
+if done then return done end
 local s = redis.call('GET', KEYS[1])
 local now = now_ms()
 if s then
@@ -155,7 +176,7 @@ return write_record(KEYS[1], KEYS[2], ARGV[1], 1, ttl, ca, now, expiry(now, ttl,
 `;
 
 /**
- * update. KEYS[1] session key, KEYS[2] index shard.
+ * update. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
  * ARGV[1] id, ARGV[2] expected version or '', ARGV[3] maxSessionBytes, ARGV[4] max lifetime ms or '',
  * ARGV[5..8] new JSON text of userId, threadId, requestId and escalated, '' to keep; ARGV[9] new
  * messageCount or ''; ARGV[10] S = number of metadata sets, then S triples (key JSON, value JSON, entry
@@ -165,9 +186,11 @@ return write_record(KEYS[1], KEYS[2], ARGV[1], 1, ttl, ca, now, expiry(now, ttl,
  * Reply: 0 when absent, else the record after the write.
  * Errors: `SESSCONFLICT <actual>` for a stale version, `SESSSIZE <bytes>` over the cap; nothing written.
  */
-export const UPDATE_LUA = `${lua(NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT)}
+export const UPDATE_LUA = `${lua(OP, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT)}
 local LINE_FIELDS = { 'userId', 'threadId', 'requestId', 'escalated' }
 local s = redis.call('GET', KEYS[1])
+-- Already applied by an earlier send of this call: the session as it is now.
+if op_done() then return s or 0 end
 if not s then return 0 end
 check(s)
 local v = hnum(s, 1)
@@ -246,13 +269,14 @@ local now = now_ms()
 local ex = expiry(now, ttl, ca, ARGV[4])
 local exs = fmt(ex)
 local out = string.format(HDR, v + 1, ttl, ca, now, now, ex, sz, mc) .. table.concat(lines, '\\n') .. '\\n' .. meta
+op_record('1')
 redis.call('ZADD', KEYS[2], exs, ARGV[1])
 redis.call('SET', KEYS[1], out, 'PXAT', exs)
 return out
 `;
 
 /**
- * incrementCounter. KEYS[1] session key, KEYS[2] index shard.
+ * incrementCounter. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
  * ARGV[1] id, ARGV[2] '' for messageCount or the metadata key's JSON text, ARGV[3] delta (safe integer),
  * ARGV[4] entry overhead bytes for a new metadata key, ARGV[5] max lifetime ms or '', ARGV[6] maxSessionBytes.
  * messageCount lives in the header: it is read and rewritten with GETRANGE/SETRANGE, the data untouched.
@@ -261,7 +285,9 @@ return out
  * leaves the safe range or messageCount would go negative, `SESSSIZE <bytes>` when a new counter key or an
  * extra digit takes the session over the cap; nothing written.
  */
-export const INCREMENT_LUA = `${lua(MAX_SAFE, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT)}
+export const INCREMENT_LUA = `${lua(OP, MAX_SAFE, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT)}
+local done = op_done()
+if done then return { 1, done } end
 local key, field, delta = KEYS[1], ARGV[2], tonumber(ARGV[3])
 local function range_error(n)
   return redis.error_reply('SESSRANGE ' .. string.format('%.17g', n))
@@ -278,6 +304,7 @@ if field == '' then
   if sz > tonumber(ARGV[6]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
   local ttl, ca, now = hnum(h, 2), hnum(h, 3), now_ms()
   local ex = expiry(now, ttl, ca, ARGV[5])
+  op_record(out)
   redis.call('SETRANGE', key, 0, string.format(HDR, hnum(h, 1) + 1, ttl, ca, now, now, ex, sz, nextv))
   expire_at(key, KEYS[2], ARGV[1], fmt(ex))
   return { 1, out }
@@ -319,6 +346,7 @@ if sz > tonumber(ARGV[6]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) 
 local ttl, ca, now = hnum(s, 2), hnum(s, 3), now_ms()
 local ex = expiry(now, ttl, ca, ARGV[5])
 local exs = fmt(ex)
+op_record(out)
 redis.call('ZADD', KEYS[2], exs, ARGV[1])
 redis.call('SET', key, string.format(HDR, hnum(s, 1) + 1, ttl, ca, now, now, ex, sz, hnum(s, 8)) .. body, 'PXAT', exs)
 return { 1, out }
@@ -346,8 +374,9 @@ return 1
 `;
 
 /**
- * delete. KEYS[1] session hash, KEYS[2] index shard. ARGV[1] id.
- * Reply: 1 when a live session was deleted, else 0. The index entry goes either way.
+ * delete. KEYS[1] session key, KEYS[2] index shard. ARGV[1] id.
+ * Reply: 1 when a live session was deleted, else 0. The index entry goes either way. No operation id: a
+ * second run deletes nothing more (it replies 0).
  */
 export const DELETE_LUA = `
 local n = redis.call('DEL', KEYS[1])
