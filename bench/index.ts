@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   // Budgets keep a full run under about three minutes on two cores.
   if (parts.includes('memory')) await runMemoryBench({ timeMs: 400, warmupMs: 150, rounds: 4 });
-  if (parts.includes('redis')) await runRedisBench({ timeMs: 300, warmupMs: 100, rounds: 3 });
+  if (parts.includes('redis')) await runRedisBench({ timeMs: 300, warmupMs: 100, rounds: 5 });
   console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(1)} s; ${describeMachine()}`);
 }
 

@@ -222,6 +222,13 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
       if (/get/i.test(name) && empty) throw new Error(`${name} found nothing: the benchmark data is missing`);
     }
 
+    // BENCH_ONLY=<regex>: time only the operations whose names match (the ratios need both sides).
+    const only = process.env.BENCH_ONLY;
+    if (only !== undefined) {
+      const pattern = new RegExp(only);
+      for (let i = ops.length - 1; i >= 0; i--)
+        if (!pattern.test((ops[i] as [string, Op])[0])) ops.splice(i, 1);
+    }
     const serverCost = await serverCostPerOp(raw, ops, next);
     const built = ops.map(([name, op]) => variants(name, op, next));
     const pipelinedOps: [string, Op][] = [
