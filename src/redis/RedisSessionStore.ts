@@ -151,7 +151,7 @@ function baseRedisOptions(connectTimeoutMs: number, maxDelayMs: number) {
     connectTimeout: connectTimeoutMs,
     // Keep reconnecting forever, with capped exponential backoff.
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxDelayMs),
-    // RESP2: measured faster than RESP3 for these replies (see docs/redis.md).
+    // RESP2: no Lua reply of ours needs RESP3, and RESP2 replies are the simpler ones to parse.
     protocol: 2 as const,
     // Off: measured no faster with 64 calls in flight and far costlier per call one at a time (each batch
     // builds an ioredis Pipeline); on a Cluster it would also surface MOVED during resharding (docs/redis.md).
@@ -260,8 +260,8 @@ export class RedisSessionStore extends SessionStore {
         // ioredis rejects a node's queued commands with one "Connection is closed" error whether or not
         // they were written, and re-sends them after this delay. At 0 nothing is re-sent, but ordinary
         // connection churn (slot refreshes, failover) then fails commands that never reached Redis. We
-        // keep the retry; the cost is that a command in flight when its node connection drops may run
-        // twice (docs/operations.md, "Redis Cluster: a dropped connection can repeat a write").
+        // keep the retry: a command in flight when its node connection drops may then be sent twice,
+        // and the operation ids of the writes (#opIds) make the second send a no-op.
         retryDelayOnFailover: 100,
         ...userOptions,
         redisOptions: { ...perNode, ...userOptions.redisOptions },

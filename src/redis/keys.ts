@@ -33,7 +33,7 @@ function bucketOfBytes(id: string): number {
   return hash % BUCKETS;
 }
 
-/** `<prefix>{b<N>}:s:<id>`: the hash holding one session. */
+/** `<prefix>{b<N>}:s:<id>`: the string holding one session's record (src/redis/record.ts). */
 export function sessionKey(prefix: string, id: string, bucket = bucketOf(id)): string {
   return `${prefix}{b${bucket}}:s:${id}`;
 }

@@ -428,7 +428,7 @@ return out
 
 /**
  * cleanupExpired. KEYS[1..n] index shards. Reply: how many index entries had expired and were removed.
- * The session hashes themselves are already gone: Redis expires them at the same instant (PEXPIREAT).
+ * The session records themselves are already gone: Redis expires them at the same instant (PXAT/PEXPIREAT).
  */
 export const CLEANUP_LUA = `${lua(NOW_MS, FMT)}
 local now = fmt(now_ms())
