@@ -219,3 +219,95 @@ export function describeMachine(): string {
     `load average ${one?.toFixed(2)} (1 min) ${five?.toFixed(2)} (5 min)`
   );
 }
+
+/** One side-by-side comparison: `ours` and `base` each perform `batch` operations per call. */
+export interface PairedCase {
+  label: string;
+  ours: () => Promise<unknown>;
+  base: () => Promise<unknown>;
+  target?: number;
+}
+
+export interface PairedRatio {
+  label: string;
+  /** Median over slices of base time / ours time: above 1, ours is faster. */
+  median: number;
+  /** 25th and 75th percentiles of the same. */
+  q1: number;
+  q3: number;
+  slices: number;
+  target?: number;
+}
+
+function quantileOf(sorted: number[], q: number): number {
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return (sorted[low] as number) + ((sorted[high] as number) - (sorted[low] as number)) * (at - low);
+}
+
+/**
+ * Measures each pair side by side: short slices of ours and of the baseline, alternating (and swapping
+ * which goes first every slice) for `durationMs`, after `warmupMs` of the same. Each slice pair gives one
+ * ratio of elapsed times, taken within a few milliseconds of each other, so a burst of other work on the
+ * machine hits both sides of most ratios alike; the median of those ratios is the figure. This is the
+ * comparison the targets are judged on; the tinybench tables give the absolute figures.
+ */
+export async function runPaired(
+  pairs: PairedCase[],
+  settings: { durationMs: number; warmupMs: number },
+): Promise<PairedRatio[]> {
+  const results: PairedRatio[] = [];
+  for (const pair of pairs) {
+    const time = async (fn: () => Promise<unknown>) => {
+      const started = performance.now();
+      await fn();
+      return performance.now() - started;
+    };
+    const warmEnd = performance.now() + settings.warmupMs;
+    while (performance.now() < warmEnd) {
+      await pair.ours();
+      await pair.base();
+    }
+    collectGarbage();
+    const ratios: number[] = [];
+    const end = performance.now() + settings.durationMs;
+    for (let i = 0; performance.now() < end; i++) {
+      let ours: number;
+      let base: number;
+      if (i % 2 === 0) {
+        ours = await time(pair.ours);
+        base = await time(pair.base);
+      } else {
+        base = await time(pair.base);
+        ours = await time(pair.ours);
+      }
+      ratios.push(base / ours);
+    }
+    ratios.sort((a, b) => a - b);
+    results.push({
+      label: pair.label,
+      median: quantileOf(ratios, 0.5),
+      q1: quantileOf(ratios, 0.25),
+      q3: quantileOf(ratios, 0.75),
+      slices: ratios.length,
+      target: pair.target,
+    });
+  }
+  return results;
+}
+
+export function printPaired(title: string, ratios: PairedRatio[]): void {
+  printTable(
+    title,
+    ['ratio', 'median', 'middle half of slices', 'slices', 'target', 'verdict'],
+    ratios.map((r) => [
+      r.label,
+      `${r.median.toFixed(2)}×`,
+      `${r.q1.toFixed(2)}× – ${r.q3.toFixed(2)}×`,
+      String(r.slices),
+      r.target === undefined ? '' : `≥ ${r.target}×`,
+      r.target === undefined ? '' : r.median >= r.target ? 'met' : 'MISSED',
+    ]),
+  );
+}

@@ -18,14 +18,26 @@ import {
   figure,
   formatUs,
   type GroupSettings,
+  type PairedCase,
   printFigures,
+  printPaired,
   printRatios,
   printTable,
   type Ratio,
   ratio,
   runGroup,
+  runPaired,
 } from './lib.js';
 import { startRedis } from './redisServer.js';
+
+/** The targets: label, our operation, the baseline, the ratio ours must reach (ops/s ours / baseline). */
+const TARGETS: [string, string, string, number][] = [
+  ['get (touch: false) / @keyv/redis get', 'ours get (touch: false)', '@keyv/redis get', 0.6],
+  ['get (touch: true) / connect-redis get+touch', 'ours get (touch: true)', 'connect-redis get + touch', 1.2],
+  ['set / connect-redis set', 'ours set', 'connect-redis set', 0.7],
+];
+/** Per target pair: warmup, then alternating slices for this long, in milliseconds. */
+const PAIRED_SETTINGS = { warmupMs: 300, durationMs: 4000 };
 
 /** Sessions in our store while every figure is taken, so the live-session index has realistic size. */
 const TOTAL_SESSIONS = Number(process.env.BENCH_TOTAL ?? 100_000);
@@ -254,6 +266,17 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
     );
     const sequential = await runGroup([...built.map((b) => b.sequential), ...countCase], settings);
     const concurrent = await runGroup([...built.map((b) => b.concurrent), ...pipelined], settings);
+    // The target ratios again, ours and the baseline alternating slice by slice (see runPaired).
+    const byName = new Map(built.map((b) => [b.sequential.name, b]));
+    const pairCases = (variant: 'sequential' | 'concurrent'): PairedCase[] =>
+      TARGETS.flatMap(([label, oursName, baseName, target]) => {
+        const ours = byName.get(oursName)?.[variant].fn;
+        const base = byName.get(baseName)?.[variant].fn;
+        if (ours === undefined || base === undefined) return [];
+        return [{ label, ours: async () => ours(), base: async () => base(), target }];
+      });
+    const paired = await runPaired(pairCases('sequential'), PAIRED_SETTINGS);
+    const pairedConcurrent = await runPaired(pairCases('concurrent'), PAIRED_SETTINGS);
     const serverStats = await commandStats(raw, 1000);
 
     if (fillMs !== undefined) {
@@ -273,6 +296,16 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
       const countFigure = figure(sequential, `ours countActive (${TOTAL_SESSIONS} sessions)`);
       printRatios('Ratios, sequential', targetRatios(sequential));
       printRatios(`Ratios, ${CONCURRENCY} in flight`, targetRatios(concurrent));
+      if (paired.length > 0) {
+        printPaired(
+          `Targets, measured side by side (slices of ${SEQUENTIAL_BATCH} sequential operations, ours and the baseline alternating)`,
+          paired,
+        );
+        printPaired(
+          `The same pairs, slices of one wave of ${CONCURRENCY} operations in flight`,
+          pairedConcurrent,
+        );
+      }
       const countUs = countFigure.meanUs;
       printTable(
         'countActive',
@@ -387,14 +420,7 @@ async function commandStats(client: Redis, minCalls: number): Promise<CommandSta
 function targetRatios(figures: BenchFigure[]): Ratio[] {
   const f = (name: string) => figure(figures, name);
   return [
-    ratio('get (touch: false) / @keyv/redis get', f('ours get (touch: false)'), f('@keyv/redis get'), 0.6),
-    ratio(
-      'get (touch: true) / connect-redis get+touch',
-      f('ours get (touch: true)'),
-      f('connect-redis get + touch'),
-      1.2,
-    ),
-    ratio('set / connect-redis set', f('ours set'), f('connect-redis set'), 0.7),
+    ...TARGETS.map(([label, ours, base, target]) => ratio(label, f(ours), f(base), target)),
     ratio('get (touch: false) / raw GET', f('ours get (touch: false)'), f('raw ioredis GET + JSON.parse')),
     ratio(
       'get (touch: false) / raw GET, same record',
