@@ -112,29 +112,43 @@ function describeOutcome(outcome: Outcome): string {
   return `resolved ${typeof value === 'object' && value !== null ? `version ${value.version}` : String(value)}`;
 }
 
+/**
+ * One increment under a dropped connection, checked: resolved means applied exactly once with the stored
+ * value returned; rejected means applied at most once. `drop` runs the write under the fault.
+ */
+async function checkIncrementOnce(
+  label: string,
+  attempt: number,
+  store: RedisSessionStore,
+  reader: RedisSessionStore,
+  id: string,
+  drop: (write: () => Promise<unknown>) => Promise<Outcome>,
+): Promise<void> {
+  await store.set(id, { messageCount: 10 });
+  // Warm-up: the script is loaded and the connection is up before the fault.
+  await store.incrementCounter(id, 'messageCount');
+  const before = (await reader.get(id))?.messageCount as number;
+  const outcome = await drop(() => store.incrementCounter(id, 'messageCount'));
+  const after = (await reader.get(id))?.messageCount;
+  const what = `attempt ${attempt}: ${describeOutcome(outcome)}, messageCount ${before} -> ${after}`;
+  console.log(`[faults] ${label} re-send, increment:`, what);
+  if (outcome.ok) {
+    expect.soft(after, what).toBe(before + 1);
+    expect.soft(outcome.value, what).toBe(after);
+  } else {
+    expect.soft(after, what).toBeLessThanOrEqual(before + 1);
+  }
+}
+
 describe('Redis Cluster: a write in flight when its node connection drops', () => {
   it('incrementCounter is applied once, not once per send', async () => {
     const { cluster, store, reader } = await setup();
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const id = `inc-${attempt}`;
-      await store.set(id, { messageCount: 10 });
-      // Warm-up: the script is loaded and the connection to the owner is up before the fault.
-      await store.incrementCounter(id, 'messageCount');
-      const before = (await reader.get(id))?.messageCount as number;
       const { connection, server } = await ownerOf(cluster, store, id);
-      const outcome = await dropMidWrite(connection, server, () =>
-        store.incrementCounter(id, 'messageCount'),
+      await checkIncrementOnce('cluster', attempt, store, reader, id, (write) =>
+        dropMidWrite(connection, server, write),
       );
-      const after = (await reader.get(id))?.messageCount;
-      const what = `attempt ${attempt}: ${describeOutcome(outcome)}, messageCount ${before} -> ${after}`;
-      console.log('[faults] cluster re-send, increment:', what);
-      // Resolved: applied exactly once, and the value returned is the one stored. Rejected: at most once.
-      if (outcome.ok) {
-        expect.soft(after, what).toBe(before + 1);
-        expect.soft(outcome.value, what).toBe(after);
-      } else {
-        expect.soft(after, what).toBeLessThanOrEqual(before + 1);
-      }
     }
   });
 
@@ -179,19 +193,9 @@ describe('a standalone client of yours with ioredis defaults, which re-sends aft
     expect((await store.getStats()).operationIds).toBe(true);
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const id = `solo-${attempt}`;
-      await store.set(id, { messageCount: 10 });
-      await store.incrementCounter(id, 'messageCount');
-      const before = (await reader.get(id))?.messageCount as number;
-      const outcome = await dropMidWrite(client, server, () => store.incrementCounter(id, 'messageCount'));
-      const after = (await reader.get(id))?.messageCount;
-      const what = `attempt ${attempt}: ${describeOutcome(outcome)}, messageCount ${before} -> ${after}`;
-      console.log('[faults] standalone re-send, increment:', what);
-      if (outcome.ok) {
-        expect.soft(after, what).toBe(before + 1);
-        expect.soft(outcome.value, what).toBe(after);
-      } else {
-        expect.soft(after, what).toBeLessThanOrEqual(before + 1);
-      }
+      await checkIncrementOnce('standalone', attempt, store, reader, id, (write) =>
+        dropMidWrite(client, server, write),
+      );
       // A creating getOrCreate sent twice still reports that it created the session.
       const created = await dropMidWrite(client, server, () => store.getOrCreate(`${id}-new`));
       const how = `attempt ${attempt}: getOrCreate ${created.ok ? `created ${(created.value as { created: boolean }).created}` : `rejected: ${describeError(created.error)}`}`;
