@@ -36,6 +36,54 @@ function childPath(path: string, key: string | number): string {
  * for no strings.
  */
 export function findNonJson(value: unknown, path: string): { path: string; problem: string } | undefined {
+  // Valid input, the common case, takes the allocation-free check; only a failure walks again to say
+  // where and why.
+  const stack: object[] = [];
+  if (isPlainJson(value, 0, stack)) return undefined;
+  return explainNonJson(value, path);
+}
+
+/**
+ * Whether `value` is JSON, by the same rules as explainNonJson, without building any description.
+ * `stack` holds the containers being visited (a repeat is a cycle); it is left unbalanced on `false`.
+ */
+function isPlainJson(value: unknown, depth: number, stack: object[]): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_JSON_DEPTH || stack.includes(value)) return false;
+      if (Array.isArray(value)) {
+        stack.push(value);
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value) || !isPlainJson(value[i], depth + 1, stack)) return false;
+        }
+        stack.pop();
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      if (Object.getOwnPropertySymbols(value).length > 0) return false;
+      stack.push(value);
+      const keys = Object.keys(value);
+      for (let i = 0; i < keys.length; i++) {
+        if (!isPlainJson((value as Record<string, unknown>)[keys[i] as string], depth + 1, stack))
+          return false;
+      }
+      stack.pop();
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** The first thing in `value` that is not JSON, with its path; undefined when there is none. */
+function explainNonJson(value: unknown, path: string): { path: string; problem: string } | undefined {
   const ancestors = new Set<object>();
   const segments: (string | number)[] = [];
   const report = (problem: string, last?: string | number) => {

@@ -15,10 +15,9 @@
 // script finds an entry by searching for `\n<key JSON>\t:` without ever decoding JSON: it only splits on
 // bytes that cannot occur inside the texts. Fixed-width header fields let scripts read and rewrite the
 // bookkeeping with GETRANGE/SETRANGE, without touching the data.
-import type { JsonValue } from '../codec/json.js';
+import { cloneTrustedJsonObject, type JsonValue } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
-import { buildSession } from '../store/records.js';
 import type { NormalizedInput } from '../store/validation.js';
 
 /** Characters of the header, its final newline included (HEADER_LEN in scripts.ts). */
@@ -86,7 +85,8 @@ export function decodeWritten(
   id: string,
   reply: unknown,
 ): { version: number; createdAt: number; now: number; expiresAt: number } {
-  if (typeof reply !== 'string' || reply.length !== WRITTEN_LENGTH || !WRITTEN.test(reply)) {
+  // Our own script's reply: the length and tag, then each field read must be a safe integer.
+  if (typeof reply !== 'string' || reply.length !== WRITTEN_LENGTH || !reply.startsWith('A1')) {
     throw decodeError(
       id,
       '(reply)',
@@ -112,7 +112,6 @@ function decodeError(id: string, field: string, problem: string, cause?: unknown
 const HEADER = /^A1(?:\d{17}|-\d{16}){8}\n/;
 /** Length of a write's reply: the tag and six header fields. */
 export const WRITTEN_LENGTH = 2 + 6 * 17;
-const WRITTEN = /^A1(?:\d{17}|-\d{16}){6}$/;
 const HEADER_FIELDS = [
   'version',
   'ttl',
@@ -205,7 +204,7 @@ export function decodeRecord(id: string, reply: unknown): SessionData {
   };
 }
 
-/** The session a set or create wrote, from its input and the times and version Redis assigned. */
+/** The session a set or create wrote, from its validated input and the times and version Redis assigned. */
 export function sessionFromInput(
   id: string,
   input: NormalizedInput,
@@ -214,9 +213,20 @@ export function sessionFromInput(
   version: number,
   expiresAtMs: number,
 ): SessionData {
-  // buildSession counts the version up from the previous one; Redis already assigned it.
-  return buildSession(id, input, nowMs, expiresAtMs, {
+  const now = new Date(nowMs);
+  return {
+    sessionId: id,
+    userId: input.userId,
+    threadId: input.threadId,
+    messageCount: input.messageCount,
+    escalated: input.escalated,
+    // Validated input: plain objects with string keys and JSON values only, so the cheaper copy is safe.
+    metadata: cloneTrustedJsonObject(input.metadata),
+    requestId: input.requestId,
     createdAt: new Date(createdAtMs),
-    version: version - 1,
-  });
+    updatedAt: now,
+    lastActivity: now,
+    expiresAt: new Date(expiresAtMs),
+    version,
+  };
 }

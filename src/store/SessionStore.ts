@@ -110,7 +110,7 @@ export abstract class SessionStore implements AsyncDisposable {
     const touch = validateOptionsObject(options, 'options').touch ?? this.options.touchOnGet;
     if (typeof touch !== 'boolean')
       throw new SessionValidationError('touch must be a boolean', { field: 'touch' });
-    return this.doGet(id, touch);
+    return await this.doGet(id, touch);
   }
 
   /** Creates or replaces the session; keeps an existing `createdAt`. Returns what was stored. */
@@ -119,7 +119,7 @@ export abstract class SessionStore implements AsyncDisposable {
     const id = validateSessionId(sessionId);
     const input = validateInput(id, data, 'data');
     const ttlMs = validateTtl(validateOptionsObject(options, 'options').ttlSeconds);
-    return this.doSet(id, input, ttlMs);
+    return await this.doSet(id, input, ttlMs);
   }
 
   /** Returns the session, creating it when absent; atomic across callers and instances. */
@@ -133,7 +133,7 @@ export abstract class SessionStore implements AsyncDisposable {
     const input = validateInput(id, init, 'init');
     if (init?.threadId === undefined) input.threadId = randomUUID();
     const ttlMs = validateTtl(validateOptionsObject(options, 'options').ttlSeconds);
-    return this.doGetOrCreate(id, input, ttlMs);
+    return await this.doGetOrCreate(id, input, ttlMs);
   }
 
   /** Atomic partial update; null when the session is absent. */
@@ -144,7 +144,7 @@ export abstract class SessionStore implements AsyncDisposable {
     const { expectedVersion } = validateOptionsObject(options, 'options');
     const expected =
       expectedVersion === undefined ? undefined : validateSafeInteger(expectedVersion, 'expectedVersion', 0);
-    return this.doUpdate(id, normalized, expected);
+    return await this.doUpdate(id, normalized, expected);
   }
 
   /**
@@ -154,25 +154,29 @@ export abstract class SessionStore implements AsyncDisposable {
   async incrementCounter(sessionId: string, field: string, delta = 1): Promise<number | null> {
     this.assertOpen();
     const id = validateSessionId(sessionId);
-    return this.doIncrementCounter(id, validateCounterField(field), validateSafeInteger(delta, 'delta'));
+    return await this.doIncrementCounter(
+      id,
+      validateCounterField(field),
+      validateSafeInteger(delta, 'delta'),
+    );
   }
 
   /** Slides the TTL without changing data; false when the session is absent. */
   async touch(sessionId: string, options?: TtlOptions): Promise<boolean> {
     this.assertOpen();
     const id = validateSessionId(sessionId);
-    return this.doTouch(id, validateTtl(validateOptionsObject(options, 'options').ttlSeconds));
+    return await this.doTouch(id, validateTtl(validateOptionsObject(options, 'options').ttlSeconds));
   }
 
   /** True when something was deleted. */
   async delete(sessionId: string): Promise<boolean> {
     this.assertOpen();
-    return this.doDelete(validateSessionId(sessionId));
+    return await this.doDelete(validateSessionId(sessionId));
   }
 
   async exists(sessionId: string): Promise<boolean> {
     this.assertOpen();
-    return this.doExists(validateSessionId(sessionId));
+    return await this.doExists(validateSessionId(sessionId));
   }
 
   /** Ids of unexpired sessions, paginated; the order is stable while nothing changes. */
@@ -185,13 +189,13 @@ export abstract class SessionStore implements AsyncDisposable {
   /** Unexpired sessions; never scans the keyspace. */
   async countActive(): Promise<number> {
     this.assertOpen();
-    return this.doCountActive();
+    return await this.doCountActive();
   }
 
   /** Removes what expired (index entries included); returns how many sessions it removed. */
   async cleanupExpired(): Promise<number> {
     this.assertOpen();
-    return this.doCleanupExpired();
+    return await this.doCleanupExpired();
   }
 
   async getStats(): Promise<SessionStoreStats> {
