@@ -99,6 +99,29 @@ describe('fail fast while Redis is unreachable', () => {
     await worksAgain();
   });
 
+  it('the bound holds when the wall clock steps back (deadlines run on the monotonic clock)', async () => {
+    await store.set('s1', { userId: 'u' });
+    server.pause();
+    const realNow = Date.now;
+    try {
+      const started = performance.now();
+      const pending = store.get('s1').then(
+        () => new Error('resolved while Redis was paused'),
+        (error: unknown) => error,
+      );
+      // The wall clock jumps back a minute (an NTP step, a resumed VM) while the call waits.
+      const skew = 60_000;
+      Date.now = () => realNow() - skew;
+      const error = await pending;
+      expect(isSessionStoreUnavailableError(error), String(error)).toBe(true);
+      expect(performance.now() - started).toBeLessThan(BOUND_MS + MARGIN_MS);
+    } finally {
+      Date.now = realNow;
+      server.resume();
+    }
+    await worksAgain();
+  });
+
   it('SCRIPT FLUSH between calls is invisible to the user', async () => {
     const admin = new Redis(server.url);
     try {

@@ -176,8 +176,22 @@ describe('size accounting', () => {
     await store.update('sz', { requestId: 'r'.repeat(30), escalated: true, messageCount: 5 });
     const session = await store.get('sz', { touch: false });
     const exact = encodedSize(session as SessionData);
-    const kept = Number(((await admin.get(key)) as string).slice(2 + 17 * 6, 2 + 17 * 7));
+    const sizeField = async (k: string) =>
+      Number(((await admin.get(k)) as string).slice(2 + 17 * 6, 2 + 17 * 7));
+    const kept = await sizeField(key);
     expect(Math.abs(kept - exact)).toBeLessThanOrEqual(8);
+    // set computes it exactly, also when it replaces a session (version of two digits, kept createdAt,
+    // including one outside the years 0 to 9999, whose JSON is longer).
+    const far = new Date('+010000-01-01T00:00:00.000Z');
+    for (const [id, createdAt] of [
+      ['exact', undefined],
+      ['exact-far', far],
+    ] as const) {
+      for (let i = 0; i < 12; i++) await store.set(id, { userId: `u${i}`, createdAt, metadata: { i } });
+      const replaced = (await store.get(id, { touch: false })) as SessionData;
+      expect(replaced.version).toBe(12);
+      expect(await sizeField(sessionKey(`t${n}:`, id)), id).toBe(encodedSize(replaced));
+    }
     // An update that would pass the limit is refused by the script and writes nothing.
     let error: unknown;
     try {

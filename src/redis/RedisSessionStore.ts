@@ -78,7 +78,7 @@ export declare namespace RedisSessionStore {
 
 type Mode = 'standalone' | 'cluster' | 'sentinel';
 
-/** A call waiting for its reply under its deadline (epoch ms), linked in deadline order. */
+/** A call waiting for its reply under its deadline (monotonic ms, performance.now()), linked in deadline order. */
 interface Waiting {
   deadline: number;
   reject: (error: unknown) => void;
@@ -177,6 +177,8 @@ export class RedisSessionStore extends SessionStore {
   #head: Waiting | undefined;
   #tail: Waiting | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** When #timer fires (monotonic ms). */
+  #timerAt = 0;
   #timerRefed = false;
   #readyWait: Promise<void> | undefined;
   #readyListener: (() => void) | undefined;
@@ -189,7 +191,7 @@ export class RedisSessionStore extends SessionStore {
     this.#lastError = undefined;
   };
   readonly #onDown = () => {
-    this.#downSince ??= Date.now();
+    this.#downSince ??= performance.now();
   };
   // ioredis emits 'error' on every failed reconnect; without a listener Node would throw it.
   readonly #onError = (error: unknown) => {
@@ -316,7 +318,7 @@ export class RedisSessionStore extends SessionStore {
     if (client.status === 'ready') return;
     if (client.status === 'end') throw this.#unavailable('the connection is closed');
     // Down for longer than one call may take: fail now rather than make every caller wait out the deadline.
-    if (this.#downSince !== undefined && Date.now() - this.#downSince > this.#timeoutMs) {
+    if (this.#downSince !== undefined && performance.now() - this.#downSince > this.#timeoutMs) {
       throw this.#connectionFailure(`the connection is down (status ${client.status})`);
     }
     if (client.status === 'wait') client.connect().catch(() => {});
@@ -332,7 +334,7 @@ export class RedisSessionStore extends SessionStore {
                   `no connection within ${this.#timeoutMs} ms (status ${client.status})`,
                 ),
               ),
-            Math.max(0, deadline - Date.now()),
+            Math.max(0, deadline - performance.now()),
           );
         }),
       ]);
@@ -381,7 +383,7 @@ export class RedisSessionStore extends SessionStore {
     call: () => Promise<T>,
     replyError?: (message: string) => Error | undefined,
   ): Promise<T> {
-    const deadline = Date.now() + this.#timeoutMs;
+    const deadline = performance.now() + this.#timeoutMs;
     // Never throws: a replyError that throws (assertSize does) gives the error it threw.
     const mapError = (error: unknown): unknown => {
       const message = error instanceof Error ? error.message : '';
@@ -413,18 +415,27 @@ export class RedisSessionStore extends SessionStore {
 
   /**
    * `pending`, or a timeout rejection at `deadline`, whichever comes first. Calls wait in one list in
-   * deadline order (every call gets the same timeout, so arrival order is deadline order) under one shared
+   * deadline order (every call gets the same timeout, so arrival order is nearly always deadline order) under one shared
    * timer for the earliest deadline: no timer per call, and still each call rejects at its own deadline.
    * A rejection of `pending` goes through `mapError` on its way to the caller.
    */
   #bounded<T>(pending: Promise<T>, deadline: number, mapError: (error: unknown) => unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Waiting = { deadline, reject, prev: this.#tail, next: undefined, linked: true };
-      if (this.#tail === undefined) this.#head = entry;
-      else this.#tail.next = entry;
-      this.#tail = entry;
-      if (this.#timer === undefined) this.#armTimer(deadline - Date.now());
-      else if (!this.#timerRefed) {
+      const entry: Waiting = { deadline, reject, prev: undefined, next: undefined, linked: true };
+      // Nearly always the latest deadline, appended; a call that first waited for the connection carries
+      // an earlier one and goes in its place.
+      let before = this.#tail;
+      while (before !== undefined && before.deadline > deadline) before = before.prev;
+      entry.prev = before;
+      entry.next = before === undefined ? this.#head : before.next;
+      if (before === undefined) this.#head = entry;
+      else before.next = entry;
+      if (entry.next === undefined) this.#tail = entry;
+      else entry.next.prev = entry;
+      if (this.#timer === undefined || deadline < this.#timerAt) {
+        clearTimeout(this.#timer);
+        this.#armTimer(deadline);
+      } else if (!this.#timerRefed) {
         // A pending call keeps the process alive, as its own timer would.
         this.#timer.ref();
         this.#timerRefed = true;
@@ -460,15 +471,17 @@ export class RedisSessionStore extends SessionStore {
     }
   }
 
-  #armTimer(delayMs: number): void {
-    // Timers may fire up to a millisecond before Date.now() reaches the deadline; #onDeadline re-arms then.
-    this.#timer = setTimeout(this.#onDeadline, Math.max(1, delayMs));
+  /** Arms the shared timer for `at` (monotonic ms, performance.now()). */
+  #armTimer(at: number): void {
+    // Timers may fire up to a millisecond early; #onDeadline then finds nothing due and re-arms.
+    this.#timer = setTimeout(this.#onDeadline, Math.max(1, at - performance.now()));
+    this.#timerAt = at;
     this.#timerRefed = true;
   }
 
   readonly #onDeadline = (): void => {
     this.#timer = undefined;
-    const now = Date.now();
+    const now = performance.now();
     while (this.#head !== undefined && this.#head.deadline <= now) {
       const entry = this.#head;
       this.#unlink(entry);
@@ -480,7 +493,7 @@ export class RedisSessionStore extends SessionStore {
         ),
       );
     }
-    if (this.#head !== undefined) this.#armTimer(this.#head.deadline - now);
+    if (this.#head !== undefined) this.#armTimer(this.#head.deadline);
   };
 
   #mapError(id: string | undefined, error: unknown): unknown {
@@ -559,12 +572,16 @@ export class RedisSessionStore extends SessionStore {
     return reply === 0 || reply === null ? null : decodeRecord(id, reply);
   }
 
-  protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
+  protected doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
     const { tail, size } = encodeInput(id, input);
+    // A throw here (the size check) reaches the caller as a rejection: set() is async.
     this.assertSize(size, id);
-    const reply = await this.#run(id, () => this.#scripts.set(...this.#writeArgs(id, input, ttlMs), tail));
-    const { now, createdAt, version, expiresAt } = decodeWritten(id, reply);
-    return sessionFromInput(id, input, now, createdAt, version, expiresAt);
+    return this.#run(id, () => this.#scripts.set(...this.#writeArgs(id, input, ttlMs), tail)).then(
+      (reply) => {
+        const { now, createdAt, version, expiresAt } = decodeWritten(id, reply);
+        return sessionFromInput(id, input, now, createdAt, version, expiresAt);
+      },
+    );
   }
 
   protected async doGetOrCreate(

@@ -98,18 +98,42 @@ local function touched(key, idx, id, s, now, maxlife)
   return string.sub(s, 1, 70) .. la_ex .. string.sub(s, 105)
 end
 `;
-const WRITE_NEW = `
--- Writes a new or replaced session: its index entry, then the record, i.e. the first six header fields
--- (formatted here: version, TTL, createdAt, updatedAt, lastActivity, expiresAt) followed by \`tail\`, which
--- Node formatted: encoded size, messageCount, newline, data. The index entry first: Redis refuses a script
--- under maxmemory (noeviction) at its first write that may grow memory and lets later ones through, so the
--- session is never written without its index entry. Returns those six fields as one string.
-local function write_record(key, idx, id, v, ttl, ca, now, ex, tail)
+const STORE = `
+-- Stores a whole record with its expiry and its index entry. The index entry first: Redis refuses a script
+-- under maxmemory (noeviction) at its first write that may grow memory and lets later ones through, so a
+-- record is never written without its index entry. A record whose expiry is not after the epoch (a
+-- createdAt before 1970 under a lifetime cap) has already expired: it is removed, as Redis would remove
+-- it, rather than written (SET refuses such an expiry).
+local function store(key, idx, id, record, ex)
+  if ex <= 0 then
+    redis.call('DEL', key)
+    redis.call('ZREM', idx, id)
+    return
+  end
   local exs = fmt(ex)
-  local head = string.format('A1%017d%017d%017d%017d%017d%017d', v, ttl, ca, now, now, ex)
-  op_record(head)
   redis.call('ZADD', idx, exs, id)
-  redis.call('SET', key, head .. tail, 'PXAT', exs)
+  redis.call('SET', key, record, 'PXAT', exs)
+end
+`;
+const WRITE_NEW = `
+-- Bytes of a Date's JSON text: 26 for the years 0 to 9999, 29 outside them (an extended year, +YYYYYY).
+local function date_bytes(ms)
+  if ms < -62167219200000 or ms >= 253402300800000 then return 29 end
+  return 26
+end
+-- Writes a new or replaced session: the first six header fields (formatted here: version, TTL, createdAt,
+-- updatedAt, lastActivity, expiresAt) followed by \`tail\`, which Node formatted: encoded size, messageCount,
+-- newline, data. Node computed that size for version 1 and a createdAt of \`assumed_ca\`; a replaced session
+-- keeps its own createdAt and counts its version up, so the size is corrected here when their JSON lengths
+-- differ. Returns the six fields as one string.
+local function write_record(key, idx, id, v, ttl, ca, now, ex, tail, assumed_ca)
+  local head = string.format('A1%017d%017d%017d%017d%017d%017d', v, ttl, ca, now, now, ex)
+  local extra = #fmt(v) - 1 + date_bytes(ca) - date_bytes(assumed_ca)
+  if extra ~= 0 then
+    tail = string.format('%017d', tonumber(string.sub(tail, 1, 17)) + extra) .. string.sub(tail, 18)
+  end
+  op_record(head)
+  store(key, idx, id, head .. tail, ex)
   return head
 end
 `;
@@ -138,7 +162,7 @@ return touched(KEYS[1], KEYS[2], ARGV[1], s, now_ms(), ARGV[2])
  * A previous record that does not parse (or a key of another type) is replaced, not reported: set is
  * also the way to repair one.
  */
-export const SET_LUA = `${lua(OP, NOW_MS, FMT, EXPIRY, WRITE_NEW)}
+export const SET_LUA = `${lua(OP, NOW_MS, FMT, EXPIRY, STORE, WRITE_NEW)}
 local done = op_done()
 if done then return done end
 local now = now_ms()
@@ -150,8 +174,9 @@ if type(old) == 'string' and #old == 53 and string.sub(old, 1, 2) == 'A1' then
   ca = tonumber(string.sub(old, 37, 53))
 end
 ttl = ttl or tonumber(ARGV[3])
-ca = ca or tonumber(ARGV[5]) or now
-return write_record(KEYS[1], KEYS[2], ARGV[1], v, ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6])
+local assumed = tonumber(ARGV[5]) or now
+ca = ca or assumed
+return write_record(KEYS[1], KEYS[2], ARGV[1], v, ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6], assumed)
 `;
 
 /**
@@ -161,7 +186,7 @@ return write_record(KEYS[1], KEYS[2], ARGV[1], v, ttl, ca, now, expiry(now, ttl,
  * an existing session / '0'.
  * Reply: existing → its whole record; created → the first six header fields written (as set replies).
  */
-export const GET_OR_CREATE_LUA = `${lua(OP, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, TOUCHED, WRITE_NEW)}
+export const GET_OR_CREATE_LUA = `${lua(OP, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, TOUCHED, STORE, WRITE_NEW)}
 local done = op_done()
 if done then return done end
 local s = redis.call('GET', KEYS[1])
@@ -172,7 +197,7 @@ if s then
 end
 local ttl = tonumber(ARGV[2]) or tonumber(ARGV[3])
 local ca = tonumber(ARGV[5]) or now
-return write_record(KEYS[1], KEYS[2], ARGV[1], 1, ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6])
+return write_record(KEYS[1], KEYS[2], ARGV[1], 1, ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6], ca)
 `;
 
 /**
@@ -186,7 +211,7 @@ return write_record(KEYS[1], KEYS[2], ARGV[1], 1, ttl, ca, now, expiry(now, ttl,
  * Reply: 0 when absent, else the record after the write.
  * Errors: `SESSCONFLICT <actual>` for a stale version, `SESSSIZE <bytes>` over the cap; nothing written.
  */
-export const UPDATE_LUA = `${lua(OP, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT)}
+export const UPDATE_LUA = `${lua(OP, NOW_MS, FMT, HEADER, EXPIRY, STORE)}
 local LINE_FIELDS = { 'userId', 'threadId', 'requestId', 'escalated' }
 local s = redis.call('GET', KEYS[1])
 -- Already applied by an earlier send of this call: the session as it is now.
@@ -267,11 +292,9 @@ end
 if sz > tonumber(ARGV[3]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
 local now = now_ms()
 local ex = expiry(now, ttl, ca, ARGV[4])
-local exs = fmt(ex)
 local out = string.format(HDR, v + 1, ttl, ca, now, now, ex, sz, mc) .. table.concat(lines, '\\n') .. '\\n' .. meta
 op_record('1')
-redis.call('ZADD', KEYS[2], exs, ARGV[1])
-redis.call('SET', KEYS[1], out, 'PXAT', exs)
+store(KEYS[1], KEYS[2], ARGV[1], out, ex)
 return out
 `;
 
@@ -285,7 +308,7 @@ return out
  * leaves the safe range or messageCount would go negative, `SESSSIZE <bytes>` when a new counter key or an
  * extra digit takes the session over the cap; nothing written.
  */
-export const INCREMENT_LUA = `${lua(OP, MAX_SAFE, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT)}
+export const INCREMENT_LUA = `${lua(OP, MAX_SAFE, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, STORE)}
 local done = op_done()
 if done then return { 1, done } end
 local key, field, delta = KEYS[1], ARGV[2], tonumber(ARGV[3])
@@ -345,10 +368,8 @@ end
 if sz > tonumber(ARGV[6]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
 local ttl, ca, now = hnum(s, 2), hnum(s, 3), now_ms()
 local ex = expiry(now, ttl, ca, ARGV[5])
-local exs = fmt(ex)
 op_record(out)
-redis.call('ZADD', KEYS[2], exs, ARGV[1])
-redis.call('SET', key, string.format(HDR, hnum(s, 1) + 1, ttl, ca, now, now, ex, sz, hnum(s, 8)) .. body, 'PXAT', exs)
+store(key, KEYS[2], ARGV[1], string.format(HDR, hnum(s, 1) + 1, ttl, ca, now, now, ex, sz, hnum(s, 8)) .. body, ex)
 return { 1, out }
 `;
 

@@ -553,6 +553,23 @@ export function describeSessionStoreConformance(
       );
 
       test(
+        'a session whose createdAt is already past maxLifetimeSeconds is written as expired',
+        async ({ store }) => {
+          const createdAt = new Date('1960-01-01T00:00:00.000Z');
+          const saved = await store.set('old', { createdAt });
+          assert.equal(saved.createdAt.getTime(), createdAt.getTime());
+          assert.ok(saved.expiresAt !== null && saved.expiresAt.getTime() <= createdAt.getTime() + 60_000);
+          const created = await store.getOrCreate('older', { createdAt });
+          assert.equal(created.created, true);
+          assert.equal(await store.get('old'), null);
+          assert.equal(await store.get('older'), null);
+          assert.equal(await store.countActive(), 0);
+          assert.deepEqual(await store.listActive(), []);
+        },
+        { maxLifetimeSeconds: 60 },
+      );
+
+      test(
         'defaultTtlSeconds applies to writes without ttlSeconds',
         async ({ store, wait }) => {
           await store.set('s1', {});
