@@ -18,6 +18,7 @@
 import { cloneTrustedJsonObject, type JsonValue } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
+import { buildSession } from '../store/records.js';
 import type { NormalizedInput } from '../store/validation.js';
 
 /** Characters of the header, its final newline included (HEADER_LEN in scripts.ts). */
@@ -213,20 +214,14 @@ export function sessionFromInput(
   version: number,
   expiresAtMs: number,
 ): SessionData {
-  const now = new Date(nowMs);
-  return {
-    sessionId: id,
-    userId: input.userId,
-    threadId: input.threadId,
-    messageCount: input.messageCount,
-    escalated: input.escalated,
-    // Validated input: plain objects with string keys and JSON values only, so the cheaper copy is safe.
-    metadata: cloneTrustedJsonObject(input.metadata),
-    requestId: input.requestId,
-    createdAt: new Date(createdAtMs),
-    updatedAt: now,
-    lastActivity: now,
-    expiresAt: new Date(expiresAtMs),
-    version,
-  };
+  // buildSession counts the version up from the previous one; Redis already assigned it. The input was
+  // validated (plain objects, string keys, JSON values), so the cheaper trusted copy is safe.
+  return buildSession(
+    id,
+    input,
+    nowMs,
+    expiresAtMs,
+    { createdAt: new Date(createdAtMs), version: version - 1 },
+    cloneTrustedJsonObject,
+  );
 }

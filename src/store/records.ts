@@ -1,6 +1,6 @@
 // The record arithmetic every backend that keeps whole SessionData objects needs: creating, replacing,
 // patching, counting and sliding expiry. Exported for custom backends so they stay in step with ours.
-import { cloneJsonObject, cloneTrustedJsonObject, setOwn } from '../codec/json.js';
+import { cloneJsonObject, cloneTrustedJsonObject, type JsonObject, setOwn } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionValidationError } from '../errors/errors.js';
 import type { NormalizedInput, NormalizedPatch } from './validation.js';
@@ -19,13 +19,18 @@ export function computeExpiry(
   return maxLifetimeMs === undefined ? sliding : Math.min(sliding, createdAtMs + maxLifetimeMs);
 }
 
-/** A fresh SessionData for `set` or `getOrCreate`; `previous` supplies `createdAt` and `version`. */
+/**
+ * A fresh SessionData for `set` or `getOrCreate`; `previous` supplies `createdAt` and `version`.
+ * `copyMetadata` copies the input's metadata (a caller whose input is validated may pass the cheaper
+ * trusted copy).
+ */
 export function buildSession(
   id: string,
   input: NormalizedInput,
   nowMs: number,
   expiresAtMs: number,
   previous?: Pick<SessionData, 'createdAt' | 'version'>,
+  copyMetadata: (metadata: JsonObject) => JsonObject = cloneJsonObject,
 ): SessionData {
   const now = new Date(nowMs);
   return {
@@ -34,7 +39,7 @@ export function buildSession(
     threadId: input.threadId,
     messageCount: input.messageCount,
     escalated: input.escalated,
-    metadata: cloneJsonObject(input.metadata),
+    metadata: copyMetadata(input.metadata),
     requestId: input.requestId,
     createdAt: new Date((previous?.createdAt ?? input.createdAt ?? now).getTime()),
     updatedAt: now,
