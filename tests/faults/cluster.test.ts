@@ -164,12 +164,17 @@ describe('Redis Cluster under faults', () => {
       expect(load.failures.every((f) => isSessionStoreUnavailableError(f.error))).toBe(true);
       // While the killed shard fails over, ioredis bounces between the replica (MOVED to the dead master)
       // and the dead master until its redirection budget runs out: that surfaces as a typed, bounded
-      // SessionStoreUnavailableError of the killed shard. Anywhere else, or once the shard is back, a
+      // SessionStoreUnavailableError of the killed shard. With cluster-require-full-coverage yes every
+      // master answers CLUSTERDOWN until the promotion, ioredis retries that on a random node, which
+      // answers MOVED, and the same budget can run out for a session of any shard (seen: 2 of 27,634
+      // calls on the healthy shards in one run). Outside those cases, or once the shard is back, a
       // redirection error reaching the user is a bug.
+      const redirectionAllowed = (f: { sessionId: string; at: number }) =>
+        f.at < recoveredAt && (victimSet.has(f.sessionId) || fullCoverage === 'yes');
       expect(
         load.failures
           .filter((f) => mentionsRedirection(f.error))
-          .filter((f) => !victimSet.has(f.sessionId) || f.at >= recoveredAt)
+          .filter((f) => !redirectionAllowed(f))
           .map((f) => describeError(f.error)),
       ).toEqual([]);
       expect(load.failures.filter((f) => f.at >= recoveredAt).map((f) => describeError(f.error))).toEqual([]);
