@@ -264,9 +264,19 @@ describe('corrupted records', () => {
           (e: unknown) => e,
         );
         expect(isSessionDecodeError(error), `${what}, ${name}: ${String(error)}`).toBe(true);
+        expect((error as { field?: string }).field, `${what}, ${name}`).toBe('(record)');
       }
       expect(await admin.dump(key), `${what}: nothing written`).toEqual(before);
     }
+    // A metadata entry without its tab: update names the field and writes nothing.
+    await store.set('bad-entry', { metadata: { n: 1 } });
+    const entryKey = sessionKey(prefix, 'bad-entry');
+    await edit(entryKey, (r) => r.replace('\t:1}', ':1}'));
+    const broken = await admin.dump(entryKey);
+    const entryError = await rejection(store.update('bad-entry', { metadata: { m: 2 } }));
+    expect(isSessionDecodeError(entryError), String(entryError)).toBe(true);
+    expect((entryError as { field?: string }).field).toBe('metadata');
+    expect(await admin.dump(entryKey)).toEqual(broken);
     // A corrupted counter is refused as input, not crashed on.
     await store.set('bad-counter', { metadata: { n: 1 } });
     await edit(sessionKey(prefix, 'bad-counter'), (r) => r.replace('\t:1}', '\t:1.5e400}'));

@@ -500,8 +500,9 @@ export class RedisSessionStore extends SessionStore {
     if (isSessionStoreError(error)) return error;
     const message = error instanceof Error ? error.message : String(error);
     const label = JSON.stringify((id ?? '').slice(0, 64));
-    if (message.startsWith('SESSDECODE ')) {
-      const field = message.slice(11).split(' ')[0] ?? '(record)';
+    const decode = /SESSDECODE (\S+)/.exec(message);
+    if (decode) {
+      const field = decode[1] as string;
       const problem =
         field === '(record)'
           ? 'the record does not start with a well-formed header (format A1)'

@@ -12,7 +12,10 @@
 // read goes back to Node as ONE string.
 //
 // Replies never carry a Lua boolean (RESP3 would turn `false` into 0): absent is the integer 0, and
-// user-input problems are error replies starting with `SESS` that the store turns into typed errors.
+// user-input problems are error replies starting with `SESS` that the store turns into typed errors. A
+// record that does not decode raises `error('SESSDECODE <field>')` from wherever it is found: Redis puts
+// its own prefix around a raised error (and Redis 6 cannot raise an error table), so the store looks for
+// `SESSDECODE <field>` anywhere in the message.
 
 // Lua helpers. Each script includes only the ones it calls: every helper defined is a closure created on
 // every call.
@@ -41,7 +44,7 @@ local HDR = 'A1%017d%017d%017d%017d%017d%017d%017d%017d\\n'
 -- Every script checks the header before it writes: a broken record is reported, never written over or
 -- slid.
 local function check(s)
-  if not string.find(s, '${HEADER_PATTERN}') then error({ err = 'SESSDECODE (record)' }) end
+  if not string.find(s, '${HEADER_PATTERN}') then error('SESSDECODE (record)') end
 end
 -- Header field i (1-based) of a checked record, as a number.
 local function hnum(s, i)
@@ -50,7 +53,7 @@ end
 -- For a key that GETRANGE found empty: true when absent; an empty string is no record.
 local function absent(key)
   if redis.call('EXISTS', key) == 0 then return true end
-  error({ err = 'SESSDECODE (record)' })
+  error('SESSDECODE (record)')
 end
 `;
 // Writes that a connection drop can make ioredis send twice (a Cluster re-sends a node's queued commands;
@@ -226,7 +229,7 @@ local ttl, ca, sz, mc = hnum(s, 2), hnum(s, 3), hnum(s, 7), hnum(s, 8)
 local lines, at = {}, 140
 for i = 1, 4 do
   local e = string.find(s, '\\n', at, true)
-  if not e then error({ err = 'SESSDECODE ' .. LINE_FIELDS[i] }) end
+  if not e then error('SESSDECODE ' .. LINE_FIELDS[i]) end
   lines[i] = string.sub(s, at, e - 1)
   at = e + 1
   local new = ARGV[4 + i]
@@ -245,7 +248,7 @@ local i = 10
 local sets = tonumber(ARGV[i])
 local removes = tonumber(ARGV[i + 3 * sets + 1])
 if sets + removes > 0 then
-  if string.sub(meta, 1, 1) ~= '{' or string.sub(meta, -1) ~= '}' then error({ err = 'SESSDECODE metadata' }) end
+  if string.sub(meta, 1, 1) ~= '{' or string.sub(meta, -1) ~= '}' then error('SESSDECODE metadata') end
   -- The entries in record order: key JSON and value JSON texts, and each key's position.
   local keys, values, index, n = {}, {}, {}, 0
   local p = string.find(meta, '\\n', 1, true)
@@ -253,7 +256,7 @@ if sets + removes > 0 then
     local q = string.find(meta, '\\n', p + 1, true)
     local stop = q and q - 2 or #meta - 1
     local t = string.find(meta, '\\t', p + 1, true)
-    if not t or t > stop then error({ err = 'SESSDECODE metadata' }) end
+    if not t or t > stop then error('SESSDECODE metadata') end
     n = n + 1
     keys[n] = string.sub(meta, p + 1, t - 1)
     values[n] = string.sub(meta, t + 2, stop)
@@ -335,7 +338,7 @@ end
 local s = redis.call('GET', key)
 if not s then return 0 end
 check(s)
-if string.sub(s, -1) ~= '}' then error({ err = 'SESSDECODE metadata' }) end
+if string.sub(s, -1) ~= '}' then error('SESSDECODE metadata') end
 -- The entry \\n<key JSON>\\t: and its value, up to the next entry or the closing brace.
 local marker = '\\n' .. field .. '\\t:'
 local p = string.find(s, marker, 140, true)
