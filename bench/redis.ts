@@ -11,6 +11,7 @@ import type { SessionData } from '../src/codec/SessionData.js';
 import { InMemorySessionStore } from '../src/memory/InMemorySessionStore.js';
 import { sessionKey } from '../src/redis/keys.js';
 import type { SessionStore } from '../src/store/SessionStore.js';
+import { startRedisProcess } from '../tests/helpers/redis-servers.js';
 import { sessionIds, sessionInput } from './fixtures.js';
 import {
   type BenchCase,
@@ -28,7 +29,6 @@ import {
   runGroup,
   runPaired,
 } from './lib.js';
-import { startRedis } from './redisServer.js';
 
 /** The targets: label, our operation, the baseline, the ratio ours must reach (ops/s ours / baseline). */
 const TARGETS: [string, string, string, number][] = [
@@ -114,8 +114,8 @@ function variants(
 
 export async function runRedisBench(settings: GroupSettings): Promise<void> {
   const Store = await loadRedisStore();
-  const redis = await startRedis();
-  console.log(`\n== Redis: ${redis.version}, one server on 127.0.0.1:${redis.port} ==`);
+  // The tests' own server starter: loopback only, no persistence, ready on PING, always stopped.
+  const redis = await startRedisProcess({ args: ['--appendonly', 'no'] });
   const closers: (() => Promise<unknown>)[] = [];
   try {
     const ids = sessionIds('s', TOTAL_SESSIONS);
@@ -128,6 +128,11 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
     const plain = records.map((r) => SessionCodec.toPlain(r));
 
     const raw = new Redis(redis.url);
+    const info = await raw.info();
+    const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '?';
+    console.log(
+      `\n== Redis: ${field('redis_version')} (${field('mem_allocator')}), one server on 127.0.0.1:${redis.port} ==`,
+    );
     closers.push(() => raw.quit());
     const nodeRedis = createClient({ url: redis.url });
     nodeRedis.on('error', (error: unknown) => console.error('node-redis client error', error));
