@@ -738,24 +738,21 @@ export class RedisSessionStore extends SessionStore {
     });
   }
 
-  protected async doCountActive(): Promise<number> {
-    if (this.#mode !== 'cluster') {
-      return this.#integer(
-        await this.#run(undefined, () => this.#scripts.count(BUCKETS, ...this.#indexKeys)),
-      );
-    }
-    const counts = await this.#run(undefined, () => this.#shardIntegers('count'));
-    return counts.reduce((a, b) => a + b, 0);
+  protected doCountActive(): Promise<number> {
+    return this.#indexTotal('count');
   }
 
-  protected async doCleanupExpired(): Promise<number> {
+  protected doCleanupExpired(): Promise<number> {
+    return this.#indexTotal('cleanup');
+  }
+
+  /** The sum of an index script over every shard: one script call on standalone Redis, one per shard on a Cluster. */
+  async #indexTotal(op: 'count' | 'cleanup'): Promise<number> {
     if (this.#mode !== 'cluster') {
-      return this.#integer(
-        await this.#run(undefined, () => this.#scripts.cleanup(BUCKETS, ...this.#indexKeys)),
-      );
+      return this.#integer(await this.#run(undefined, () => this.#scripts[op](BUCKETS, ...this.#indexKeys)));
     }
-    const removed = await this.#run(undefined, () => this.#shardIntegers('cleanup'));
-    return removed.reduce((a, b) => a + b, 0);
+    const perShard = await this.#run(undefined, () => this.#shardIntegers(op));
+    return perShard.reduce((a, b) => a + b, 0);
   }
 
   /**
