@@ -439,12 +439,7 @@ export class CustomerSupportAgent implements AsyncDisposable {
         );
       } catch (error) {
         if (isOperationAbortedError(error)) throw error;
-        this.#logger.error('agent response generation failed', {
-          sessionId,
-          requestId,
-          error: redact(error instanceof Error ? error.message : String(error)),
-        });
-        return this.#fallback('GENERATION_FAILED', error, {
+        return this.#fallback('agent response generation failed', 'GENERATION_FAILED', error, {
           sessionId,
           requestId,
           messageCount,
@@ -472,21 +467,20 @@ export class CustomerSupportAgent implements AsyncDisposable {
     } catch (error) {
       if (isOperationAbortedError(error)) throw error;
       if (!isSessionStoreError(error)) throw error;
-      this.#logger.error('session store failed during an agent turn; answering with the fallback', {
-        sessionId,
-        requestId,
-        code: error.code,
-        error: redact(error.message),
-      });
-      return this.#fallback(error.code, error, {
-        sessionId,
-        requestId,
-        messageCount,
-        session,
-        facts,
-        tools,
-        elapsed: elapsed(),
-      });
+      return this.#fallback(
+        'session store failed during an agent turn; answering with the fallback',
+        error.code,
+        error,
+        {
+          sessionId,
+          requestId,
+          messageCount,
+          session,
+          facts,
+          tools,
+          elapsed: elapsed(),
+        },
+      );
     }
   }
 
@@ -869,7 +863,9 @@ export class CustomerSupportAgent implements AsyncDisposable {
     };
   }
 
+  /** Logs `reason` and answers the turn with the fallback message, the failure recorded as `code`. */
   #fallback(
+    reason: string,
     code: string,
     error: unknown,
     turn: {
@@ -883,6 +879,13 @@ export class CustomerSupportAgent implements AsyncDisposable {
       elapsed: number;
     },
   ): TurnResult {
+    const message = redact(error instanceof Error ? error.message : String(error));
+    this.#logger.error(reason, {
+      sessionId: turn.sessionId,
+      requestId: turn.requestId,
+      code,
+      error: message,
+    });
     const response: AgentResponse = {
       message: FALLBACK_MESSAGE,
       sources: [],
@@ -905,7 +908,7 @@ export class CustomerSupportAgent implements AsyncDisposable {
     };
     return {
       response,
-      failure: { code, message: redact(error instanceof Error ? error.message : String(error)) },
+      failure: { code, message },
     };
   }
 }
