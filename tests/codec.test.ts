@@ -12,6 +12,7 @@ import {
   SessionDecodeError,
   sessionDataSchema,
 } from '../src/index.js';
+import { PYTHON_RECORD } from './helpers/fuzz.js';
 
 interface FixtureRecord {
   note: string;
@@ -79,18 +80,7 @@ describe('SessionCodec reads the Python service records', () => {
 });
 
 describe('SessionCodec rejects corrupt records with SessionDecodeError naming the field', () => {
-  const base = {
-    session_id: 's',
-    user_id: null,
-    thread_id: null,
-    message_count: 1,
-    escalated: false,
-    metadata: {},
-    request_id: null,
-    created_at: '2026-11-24T03:51:44.562384',
-    updated_at: '2026-11-24T03:51:44.562384',
-    last_activity: '2026-11-24T03:51:44.562384',
-  };
+  const base = PYTHON_RECORD;
   const cases: [string, Record<string, unknown>, string][] = [
     ['message_count not a number', { message_count: 'two' }, 'message_count'],
     ['negative message_count', { message_count: -1 }, 'message_count'],

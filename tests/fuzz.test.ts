@@ -4,7 +4,14 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemorySessionStore, isSessionDecodeError, SessionCodec } from '../src/index.js';
-import { allowed, anyValue, expectCleanPrototype, operationArbitrary, runOperation } from './helpers/fuzz.js';
+import {
+  allowed,
+  anyValue,
+  expectCleanPrototype,
+  operationArbitrary,
+  PYTHON_RECORD,
+  runOperation,
+} from './helpers/fuzz.js';
 
 afterEach(() => expectCleanPrototype());
 
@@ -80,18 +87,7 @@ describe('fuzzing SessionCodec.fromPlain', () => {
       'expires_at',
       'version',
     ];
-    const base: Record<string, unknown> = {
-      session_id: 's',
-      user_id: null,
-      thread_id: null,
-      message_count: 0,
-      escalated: false,
-      metadata: {},
-      request_id: null,
-      created_at: '2026-11-24T03:51:44.562384',
-      updated_at: '2026-11-24T03:51:44.562384',
-      last_activity: '2026-11-24T03:51:44.562384',
-    };
+    const base = PYTHON_RECORD;
     fc.assert(
       fc.property(fc.constantFrom(...fields), anyValue, (field, value) => {
         try {

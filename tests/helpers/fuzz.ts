@@ -223,3 +223,20 @@ export async function runOperation(store: SessionStore, step: Operation): Promis
     }
   }
 }
+
+/**
+ * A valid record as the Python service wrote it (snake_case, naive timestamps): the starting point that
+ * corruption and fuzz tests change one field of.
+ */
+export const PYTHON_RECORD: Readonly<Record<string, unknown>> = Object.freeze({
+  session_id: 's',
+  user_id: null,
+  thread_id: null,
+  message_count: 1,
+  escalated: false,
+  metadata: {},
+  request_id: null,
+  created_at: '2026-11-24T03:51:44.562384',
+  updated_at: '2026-11-24T03:51:44.562384',
+  last_activity: '2026-11-24T03:51:44.562384',
+});
