@@ -19,7 +19,6 @@ import {
   decodeRecord,
   decodeWritten,
   encodeInput,
-  entryOverhead,
   keyText,
   sessionFromInput,
   WRITTEN_LENGTH,
@@ -631,10 +630,10 @@ export class RedisSessionStore extends SessionStore {
       metaKeys.length,
     ];
     for (const key of metaKeys) {
-      args.push(keyText(key), JSON.stringify(patch.metadata[key]), entryOverhead(key));
+      args.push(keyText(key), JSON.stringify(patch.metadata[key]));
     }
     args.push(patch.removeKeys.length);
-    for (const key of patch.removeKeys) args.push(keyText(key), entryOverhead(key));
+    for (const key of patch.removeKeys) args.push(keyText(key));
     const reply = await this.#run(
       id,
       () => this.#scripts.update(...this.#writeKeys(id), ...args),
@@ -660,7 +659,6 @@ export class RedisSessionStore extends SessionStore {
           id,
           isCount ? '' : keyText(field),
           delta,
-          isCount ? 0 : entryOverhead(field),
           this.#maxLifetime,
           this.options.maxSessionBytes,
         ),

@@ -27,12 +27,6 @@ export const HEADER_LENGTH = 139;
 /** The key's JSON text as a script looks it up in the metadata: `"key"`. */
 export const keyText = (key: string): string => JSON.stringify(key);
 
-/**
- * Bytes a metadata key adds around its value in the whole-session JSON (`"key":` and a comma): what
- * `update` adds to, or takes from, the running size when a key appears or goes.
- */
-export const entryOverhead = (key: string): number => Buffer.byteLength(JSON.stringify(key), 'utf8') + 2;
-
 // The whole-session JSON (encodedSize in src/store/records.ts: JSON.stringify of a SessionData) around
 // its variable parts, for a session just built by set or create: version 1 and updatedAt, lastActivity and
 // expiresAt all "now". Key order is SessionData's.

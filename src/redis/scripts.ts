@@ -72,6 +72,11 @@ local function op_record(outcome)
   if OPKEY then redis.call('SET', OPKEY, outcome, 'PX', ${OP_WINDOW_MS}) end
 end
 `;
+// Bytes a metadata entry adds in the whole-session JSON beyond its key's and value's JSON texts: the colon
+// and a comma (src/redis/record.ts, encodeInput).
+const ENTRY = `
+local ENTRY_BYTES = 2
+`;
 const EXPIRY = `
 local function expiry(now, ttl, ca, maxlife)
   local ex = now + ttl
@@ -207,14 +212,14 @@ return write_record(KEYS[1], KEYS[2], ARGV[1], 1, ttl, ca, now, expiry(now, ttl,
  * update. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
  * ARGV[1] id, ARGV[2] expected version or '', ARGV[3] maxSessionBytes, ARGV[4] max lifetime ms or '',
  * ARGV[5..8] new JSON text of userId, threadId, requestId and escalated, '' to keep; ARGV[9] new
- * messageCount or ''; ARGV[10] S = number of metadata sets, then S triples (key JSON, value JSON, entry
- * overhead bytes); then R = number of metadata removals, then R pairs (key JSON, entry overhead bytes).
- * Entry overhead is the bytes a key adds around its value in the whole-session JSON (quoted key, colon,
- * comma), so the size field stays the encoded size without Lua ever decoding JSON.
+ * messageCount or ''; ARGV[10] S = number of metadata sets, then S pairs (key JSON, value JSON); then
+ * R = number of metadata removals, then R key JSON texts. A key adds its JSON text plus two bytes (colon,
+ * comma) around its value in the whole-session JSON (ENTRY_BYTES), so the size field stays the encoded
+ * size without Lua ever decoding JSON.
  * Reply: 0 when absent, else the record after the write.
  * Errors: `SESSCONFLICT <actual>` for a stale version, `SESSSIZE <bytes>` over the cap; nothing written.
  */
-export const UPDATE_LUA = `${lua(OP, NOW_MS, FMT, HEADER, EXPIRY, STORE)}
+export const UPDATE_LUA = `${lua(OP, ENTRY, NOW_MS, FMT, HEADER, EXPIRY, STORE)}
 local LINE_FIELDS = { 'userId', 'threadId', 'requestId', 'escalated' }
 local s = redis.call('GET', KEYS[1])
 -- Already applied by an earlier send of this call: the session as it is now.
@@ -246,7 +251,7 @@ end
 local meta = string.sub(s, at)
 local i = 10
 local sets = tonumber(ARGV[i])
-local removes = tonumber(ARGV[i + 3 * sets + 1])
+local removes = tonumber(ARGV[i + 2 * sets + 1])
 if sets + removes > 0 then
   if string.sub(meta, 1, 1) ~= '{' or string.sub(meta, -1) ~= '}' then error('SESSDECODE metadata') end
   -- The entries in record order: key JSON and value JSON texts, and each key's position.
@@ -264,7 +269,7 @@ if sets + removes > 0 then
     p = q
   end
   for _ = 1, sets do
-    local key, value, overhead = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+    local key, value = ARGV[i + 1], ARGV[i + 2]
     local j = index[key]
     if j then
       sz = sz + #value - #values[j]
@@ -272,19 +277,20 @@ if sets + removes > 0 then
     else
       n = n + 1
       keys[n], values[n], index[key] = key, value, n
-      sz = sz + #value + overhead
+      sz = sz + #value + #key + ENTRY_BYTES
     end
-    i = i + 3
+    i = i + 2
   end
   i = i + 1
   for _ = 1, removes do
-    local j = index[ARGV[i + 1]]
+    local key = ARGV[i + 1]
+    local j = index[key]
     if j then
-      sz = sz - #values[j] - tonumber(ARGV[i + 2])
+      sz = sz - #values[j] - #key - ENTRY_BYTES
       values[j] = false
-      index[ARGV[i + 1]] = nil
+      index[key] = nil
     end
-    i = i + 2
+    i = i + 1
   end
   local parts = {}
   for j = 1, n do
@@ -304,14 +310,14 @@ return out
 /**
  * incrementCounter. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
  * ARGV[1] id, ARGV[2] '' for messageCount or the metadata key's JSON text, ARGV[3] delta (safe integer),
- * ARGV[4] entry overhead bytes for a new metadata key, ARGV[5] max lifetime ms or '', ARGV[6] maxSessionBytes.
+ * ARGV[4] max lifetime ms or '', ARGV[5] maxSessionBytes.
  * messageCount lives in the header: it is read and rewritten with GETRANGE/SETRANGE, the data untouched.
  * Reply: 0 when absent, else { 1, new value as decimal text }.
  * Errors: `SESSNOTINT` when the field holds anything but integer text, `SESSRANGE <value>` when the result
  * leaves the safe range or messageCount would go negative, `SESSSIZE <bytes>` when a new counter key or an
  * extra digit takes the session over the cap; nothing written.
  */
-export const INCREMENT_LUA = `${lua(OP, MAX_SAFE, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, STORE)}
+export const INCREMENT_LUA = `${lua(OP, ENTRY, MAX_SAFE, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, STORE)}
 local done = op_done()
 if done then return { 1, done } end
 local key, field, delta = KEYS[1], ARGV[2], tonumber(ARGV[3])
@@ -327,9 +333,9 @@ if field == '' then
   if nextv > MAX_SAFE or nextv < 0 then return range_error(nextv) end
   local out = fmt(nextv)
   local sz = hnum(h, 7) + #out - #fmt(mc)
-  if sz > tonumber(ARGV[6]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
+  if sz > tonumber(ARGV[5]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
   local ttl, ca, now = hnum(h, 2), hnum(h, 3), now_ms()
-  local ex = expiry(now, ttl, ca, ARGV[5])
+  local ex = expiry(now, ttl, ca, ARGV[4])
   op_record(out)
   redis.call('SETRANGE', key, 0, string.format(HDR, hnum(h, 1) + 1, ttl, ca, now, now, ex, sz, nextv))
   expire_at(key, KEYS[2], ARGV[1], fmt(ex))
@@ -364,13 +370,13 @@ if text then
   sz = sz + #out - #text
   body = string.sub(s, 140, first - 1) .. out .. string.sub(s, last + 1)
 else
-  sz = sz + #out + tonumber(ARGV[4])
+  sz = sz + #out + #field + ENTRY_BYTES
   local sep = string.sub(s, -2) == '{}' and '' or ','
   body = string.sub(s, 140, #s - 1) .. sep .. marker .. out .. '}'
 end
-if sz > tonumber(ARGV[6]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
+if sz > tonumber(ARGV[5]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
 local ttl, ca, now = hnum(s, 2), hnum(s, 3), now_ms()
-local ex = expiry(now, ttl, ca, ARGV[5])
+local ex = expiry(now, ttl, ca, ARGV[4])
 op_record(out)
 store(key, KEYS[2], ARGV[1], string.format(HDR, hnum(s, 1) + 1, ttl, ca, now, now, ex, sz, hnum(s, 8)) .. body, ex)
 return { 1, out }
