@@ -1,6 +1,7 @@
 // A SessionStore for one process: lru-cache bounds the number of sessions, our own clock drives expiry
 // (so tests can inject it), and every method hands out copies, never the stored objects.
 import { LRUCache } from 'lru-cache';
+import { cloneTrustedJsonObject } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionConflictError, SessionValidationError } from '../errors/errors.js';
 import {
@@ -39,7 +40,6 @@ export class InMemorySessionStore extends SessionStore {
   readonly #cache: LRUCache<string, Entry>;
   readonly #expiries = new ExpiryHeap<Entry>();
   readonly #now: () => number;
-  readonly #maxSessions: number;
   #expiredSinceCleanup = 0;
   #evictions = 0;
 
@@ -56,7 +56,6 @@ export class InMemorySessionStore extends SessionStore {
         field: 'now',
       });
     }
-    this.#maxSessions = maxSessions;
     this.#now = now;
     this.#cache = new LRUCache<string, Entry>({
       max: maxSessions,
@@ -145,7 +144,8 @@ export class InMemorySessionStore extends SessionStore {
     const now = this.#now();
     const previous = this.#live(id, now, false);
     const ttl = ttlMs ?? previous?.ttlMs ?? this.options.defaultTtlMs;
-    return this.#store(id, buildSession(id, input, now, 0, previous?.session), ttl, now);
+    const session = buildSession(id, input, now, 0, previous?.session, cloneTrustedJsonObject);
+    return this.#store(id, session, ttl, now);
   }
 
   protected async doGetOrCreate(
@@ -163,7 +163,7 @@ export class InMemorySessionStore extends SessionStore {
       }
       return { session: cloneStoredSession(existing.session), created: false };
     }
-    const session = buildSession(id, input, now, 0);
+    const session = buildSession(id, input, now, 0, undefined, cloneTrustedJsonObject);
     return { session: this.#store(id, session, ttlMs ?? this.options.defaultTtlMs, now), created: true };
   }
 
@@ -179,7 +179,7 @@ export class InMemorySessionStore extends SessionStore {
       throw new SessionConflictError(id, expectedVersion, entry.session.version);
     }
     // Patch a copy, so that a patch over the size limit leaves the stored session as it was.
-    const next = cloneStoredSession(entry.session);
+    const next = draftOf(entry.session);
     applyPatch(next, patch, now);
     this.assertSize(encodedSize(next), id);
     entry.session = next;
@@ -198,7 +198,7 @@ export class InMemorySessionStore extends SessionStore {
     // on a copy, so that a refused increment leaves the stored session as it was.
     const isNewKey = field !== 'messageCount' && !Object.hasOwn(session.metadata, field);
     if (isNewKey || String(value).length > String(previous).length) {
-      const next = cloneStoredSession(session);
+      const next = draftOf(session);
       applyCounter(next, field, value, now);
       this.assertSize(encodedSize(next), id);
       entry.session = next;
@@ -257,7 +257,7 @@ export class InMemorySessionStore extends SessionStore {
   }
 
   protected async doStats(): Promise<Record<string, unknown>> {
-    return { maxSessions: this.#maxSessions, evictions: this.#evictions };
+    return { maxSessions: this.#cache.max, evictions: this.#evictions };
   }
 
   protected async doPing(): Promise<boolean> {
@@ -268,4 +268,14 @@ export class InMemorySessionStore extends SessionStore {
     this.#cache.clear();
     this.#expiries.rebuild([]);
   }
+}
+
+/**
+ * A copy of a stored session for a write to change and then take its place. Writes replace top-level
+ * fields and metadata keys and never change a value in place (applyPatch, applyCounter), so copying those
+ * two levels is enough; nested values stay shared with the record being replaced.
+ */
+function draftOf(session: SessionData): SessionData {
+  // Spread defines own data properties: a `__proto__` metadata key stays plain data.
+  return { ...session, metadata: { ...session.metadata } };
 }
