@@ -143,29 +143,35 @@ function fromRecord(value: unknown): SessionData {
   } as SessionData;
 }
 
+/** `data` as a plain record with ISO-8601 dates, carrying `metadata` as given. */
+function plainOf(data: SessionData, metadata: SessionData['metadata']): PlainSessionData {
+  return {
+    sessionId: data.sessionId,
+    userId: data.userId,
+    threadId: data.threadId,
+    messageCount: data.messageCount,
+    escalated: data.escalated,
+    metadata,
+    requestId: data.requestId,
+    createdAt: data.createdAt.toISOString(),
+    updatedAt: data.updatedAt.toISOString(),
+    lastActivity: data.lastActivity.toISOString(),
+    expiresAt: data.expiresAt ? data.expiresAt.toISOString() : null,
+    version: data.version,
+  };
+}
+
 /** Encodes and decodes SessionData. All methods are pure; none of them mutates its argument. */
 export const SessionCodec = {
   /** A JSON-safe copy with ISO-8601 dates. */
   toPlain(data: SessionData): PlainSessionData {
-    return {
-      sessionId: data.sessionId,
-      userId: data.userId,
-      threadId: data.threadId,
-      messageCount: data.messageCount,
-      escalated: data.escalated,
-      metadata: cloneJsonObject(data.metadata),
-      requestId: data.requestId,
-      createdAt: data.createdAt.toISOString(),
-      updatedAt: data.updatedAt.toISOString(),
-      lastActivity: data.lastActivity.toISOString(),
-      expiresAt: data.expiresAt ? data.expiresAt.toISOString() : null,
-      version: data.version,
-    };
+    return plainOf(data, cloneJsonObject(data.metadata));
   },
 
   /** Compact JSON text. */
   toJSON(data: SessionData): string {
-    return JSON.stringify(SessionCodec.toPlain(data));
+    // Stringified at once: the metadata needs no copy (JSON.stringify writes -0 as 0, as the copy would).
+    return JSON.stringify(plainOf(data, data.metadata));
   },
 
   /**
