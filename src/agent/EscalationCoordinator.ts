@@ -19,7 +19,7 @@
 // an uncontended first escalation (claim + ticket write); a re-read per conflict and one read per poll
 // for concurrent losers.
 import { randomUUID } from 'node:crypto';
-import type { JsonValue } from '../codec/json.js';
+import { isPlainObject } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { isSessionConflictError } from '../errors/errors.js';
 import type { SessionStore } from '../store/SessionStore.js';
@@ -52,8 +52,8 @@ interface Claim {
 
 function readClaim(session: SessionData): Claim | undefined {
   const value = session.metadata.escalationClaim;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const { id, at } = value as Record<string, JsonValue>;
+  if (!isPlainObject(value)) return undefined;
+  const { id, at } = value;
   return typeof id === 'string' && typeof at === 'number' ? { id, at } : undefined;
 }
 
@@ -66,8 +66,8 @@ function claimIdFor(session: SessionData): string {
   const abandoned = session.escalated ? readClaim(session)?.id : undefined;
   if (abandoned !== undefined) return abandoned;
   const failure = session.metadata.escalationError;
-  if (typeof failure === 'object' && failure !== null && !Array.isArray(failure)) {
-    const key = (failure as Record<string, JsonValue>).idempotencyKey;
+  if (isPlainObject(failure)) {
+    const key = failure.idempotencyKey;
     if (typeof key === 'string' && key !== '') return key;
   }
   return randomUUID();
@@ -236,10 +236,9 @@ export class EscalationCoordinator {
       if (ticketId !== undefined && current.escalated) return { status: 'existing', ticketId };
       if (!current.escalated) {
         const failure = current.metadata.escalationError;
-        const message =
-          typeof failure === 'object' && failure !== null && !Array.isArray(failure)
-            ? String((failure as Record<string, JsonValue>).message ?? 'ticket creation failed')
-            : 'ticket creation failed';
+        const message = isPlainObject(failure)
+          ? String(failure.message ?? 'ticket creation failed')
+          : 'ticket creation failed';
         return { status: 'failed', error: message };
       }
       if (this.#isStale(current)) return retakeOver();
