@@ -19,7 +19,7 @@ import {
   type EscalationRuleOptions,
   type HistoryEntry,
 } from './escalationPolicy.js';
-import { type ExtractedFact, extractFacts, redact } from './facts.js';
+import { type ExtractedFact, extractFacts, redact, redactError } from './facts.js';
 import { type CircuitBreakerOptions, type RetryOptions, ToolRunner } from './ToolRunner.js';
 import { FALLBACK_MESSAGE, templateParagraphs } from './template.js';
 import type {
@@ -97,9 +97,8 @@ class TurnTools {
   readonly errors: ToolErrorInfo[] = [];
 
   failed(tool: string, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: unknown } | null)?.code;
-    this.errors.push({ tool, error: redact(message), ...(typeof code === 'string' ? { code } : {}) });
+    this.errors.push({ tool, error: redactError(error), ...(typeof code === 'string' ? { code } : {}) });
   }
 }
 
@@ -218,7 +217,7 @@ export class CustomerSupportAgent implements AsyncDisposable {
         (this.#tools as Record<string, unknown>)[name] = result.value;
         report.ready.push(name);
       } else {
-        const error = redact(result.reason instanceof Error ? result.reason.message : String(result.reason));
+        const error = redactError(result.reason);
         report.failed.push({ tool: name, error });
         this.#logger.warn('agent tool failed to initialize; turns continue without it', {
           tool: name,
@@ -238,9 +237,7 @@ export class CustomerSupportAgent implements AsyncDisposable {
       const settled = await Promise.allSettled(tools.map(async ([, tool]) => tool.cleanup?.()));
       settled.forEach((result, i) => {
         if (result.status === 'rejected') {
-          const error = redact(
-            result.reason instanceof Error ? result.reason.message : String(result.reason),
-          );
+          const error = redactError(result.reason);
           this.#logger.warn('agent tool cleanup failed', { tool: tools[i]?.[0], error });
         }
       });
@@ -536,7 +533,7 @@ export class CustomerSupportAgent implements AsyncDisposable {
       this.#logger.warn('agent tool failed; answering without it', {
         tool,
         code: (error as { code?: unknown } | null)?.code,
-        error: redact(error instanceof Error ? error.message : String(error)),
+        error: redactError(error),
       });
       return { ok: false };
     }
@@ -879,7 +876,7 @@ export class CustomerSupportAgent implements AsyncDisposable {
       elapsed: number;
     },
   ): TurnResult {
-    const message = redact(error instanceof Error ? error.message : String(error));
+    const message = redactError(error);
     this.#logger.error(reason, {
       sessionId: turn.sessionId,
       requestId: turn.requestId,

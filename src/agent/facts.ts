@@ -101,6 +101,11 @@ export function extractFacts(text: string): ExtractedFact[] {
   return facts;
 }
 
+/** An error's message (or what was thrown, as text), redacted for logs and responses. */
+export function redactError(error: unknown): string {
+  return redact(error instanceof Error ? error.message : String(error));
+}
+
 /**
  * `text` with emails replaced by `[email]` and phone numbers by `[phone]`, so it can be logged.
  * References (order numbers and the like) are kept: they identify a case, not a person.
