@@ -2,31 +2,18 @@
 // RedisSessionStore, a closed store's fallback, and the store commands one turn costs with 10 and with
 // 10,000 sessions present (INFO commandstats delta, and the wire commands seen by MONITOR).
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FALLBACK_MESSAGE } from '../src/agent/template.js';
-import { CustomerSupportAgent, RedisSessionStore, type SessionStore } from '../src/index.js';
+import { CustomerSupportAgent, RedisSessionStore } from '../src/index.js';
 import { CountingEscalation } from './helpers/agent-fakes.js';
-import { type RedisServerHandle, startRedis, waitUntil } from './helpers/redis-servers.js';
+import { waitUntil } from './helpers/redis-servers.js';
+import { useRedisServer } from './helpers/redis-suite.js';
 
-let server: RedisServerHandle;
-let admin: Redis;
-const open: SessionStore[] = [];
-
-beforeAll(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
-});
-
-afterAll(async () => {
-  await Promise.all(open.map((store) => store.close()));
-  admin?.disconnect();
-  await server?.stop();
-});
+const suite = useRedisServer();
 
 function redisStore(keyPrefix: string): RedisSessionStore {
-  const store = new RedisSessionStore({ url: server.url, keyPrefix });
-  open.push(store);
-  return store;
+  const store = new RedisSessionStore({ url: suite.server.url, keyPrefix });
+  return suite.track(store);
 }
 
 describe('escalation exactly once on Redis', () => {
@@ -70,7 +57,7 @@ describe('escalation exactly once on Redis', () => {
 
 /** `cmdstat_<name>` → calls, from INFO commandstats. */
 async function commandCalls(): Promise<Map<string, number>> {
-  const info = await admin.info('commandstats');
+  const info = await suite.admin.info('commandstats');
   const calls = new Map<string, number>();
   for (const line of info.split('\n')) {
     const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
@@ -83,7 +70,7 @@ describe('per-turn store cost does not grow with the number of sessions', () => 
   it('the same commands with 10 and with 10,000 sessions present, at most 3 on the wire', async () => {
     const store = redisStore('cost:');
     const agent = new CustomerSupportAgent({ store });
-    const monitor = await new Redis(server.url).monitor();
+    const monitor = await new Redis(suite.server.url).monitor();
     const seen: { source: string; command: string; arg: string | undefined }[] = [];
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       seen.push({ source, command: (args[0] ?? '').toLowerCase(), arg: args[1] });
@@ -98,11 +85,11 @@ describe('per-turn store cost does not grow with the number of sessions', () => 
         marker += 1;
         const start = `turn-start-${marker}`;
         const end = `turn-end-${marker}`;
-        await admin.echo(start);
+        await suite.admin.echo(start);
         const before = await commandCalls();
         const response = await agent.processMessage({ sessionId, message: 'What are your opening hours?' });
         const after = await commandCalls();
-        await admin.echo(end);
+        await suite.admin.echo(end);
         await waitUntil('MONITOR to see the end marker', 5_000, async () =>
           seen.some((e) => e.command === 'echo' && e.arg === end),
         );

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createSessionStore,
   encodedSize,
@@ -14,33 +14,19 @@ import {
   isSessionValidationError,
   RedisSessionStore,
   type SessionData,
-  type SessionStore,
 } from '../src/index.js';
 import { bucketOf, indexKey, sessionKey } from '../src/redis/keys.js';
 import { EXACT_METADATA_VALUES } from '../src/testing/index.js';
-import { freePort, type RedisServerHandle, startRedis, waitUntil } from './helpers/redis-servers.js';
+import { freePort, waitUntil } from './helpers/redis-servers.js';
+import { useRedisServer } from './helpers/redis-suite.js';
 
-let server: RedisServerHandle;
-let admin: Redis;
+const suite = useRedisServer();
 let n = 0;
-const open: SessionStore[] = [];
-
-beforeAll(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
-});
-
-afterAll(async () => {
-  await Promise.all(open.map((store) => store.close()));
-  admin?.disconnect();
-  await server?.stop();
-});
 
 function newStore(options: Partial<RedisSessionStore.Options> = {}): RedisSessionStore {
   n += 1;
-  const store = new RedisSessionStore({ url: server.url, keyPrefix: `t${n}:`, ...options });
-  open.push(store);
-  return store;
+  const store = new RedisSessionStore({ url: suite.server.url, keyPrefix: `t${n}:`, ...options });
+  return suite.track(store);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -54,8 +40,8 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe('one command on the wire per method', () => {
   it('counts the commands each method sends (MONITOR, Lua-internal calls excluded)', async () => {
-    const monitor = await new Redis(server.url).monitor();
-    const probe = new Redis(server.url);
+    const monitor = await new Redis(suite.server.url).monitor();
+    const probe = new Redis(suite.server.url);
     const seen: { source: string; args: string[] }[] = [];
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       seen.push({ source, args });
@@ -154,7 +140,7 @@ describe('metadata round-trips exactly', () => {
     expect(created.session.metadata).toStrictEqual(values);
     expect((await store.getOrCreate('m3')).session.metadata).toStrictEqual(values);
     // Each value is stored as the exact JSON text Node wrote, in its own entry of the record.
-    const record = (await admin.get(sessionKey(`t${n}:`, 'm3'))) as string;
+    const record = (await suite.admin.get(sessionKey(`t${n}:`, 'm3'))) as string;
     expect(record).toContain('\n"arraysOfEmptyObjects"\t:[[{},{}],[[{}]],[]]');
     expect(record).toContain('\n"tinyNegative"\t:-0.000001');
   });
@@ -177,7 +163,7 @@ describe('size accounting', () => {
     const session = await store.get('sz', { touch: false });
     const exact = encodedSize(session as SessionData);
     const sizeField = async (k: string) =>
-      Number(((await admin.get(k)) as string).slice(2 + 17 * 6, 2 + 17 * 7));
+      Number(((await suite.admin.get(k)) as string).slice(2 + 17 * 6, 2 + 17 * 7));
     const kept = await sizeField(key);
     expect(Math.abs(kept - exact)).toBeLessThanOrEqual(8);
     // set computes it exactly, also when it replaces a session (version of two digits, kept createdAt,
@@ -211,10 +197,10 @@ describe('corrupted records', () => {
     const prefix = `t${n}:`;
     // Rewrites the stored record of `key` (see src/redis/record.ts for its layout), keeping its expiry.
     const edit = async (key: string, change: (record: string) => string) => {
-      const record = (await admin.get(key)) as string;
+      const record = (await suite.admin.get(key)) as string;
       const changed = change(record);
       expect(changed, 'the corruption must change the record').not.toBe(record);
-      await admin.set(key, changed, 'KEEPTTL');
+      await suite.admin.set(key, changed, 'KEEPTTL');
     };
     // Header field i (0 = version, 1 = TTL, 2 = createdAt, …) replaced by `text`, padded to its width.
     const header = (i: number, text: string) => (record: string) =>
@@ -227,12 +213,12 @@ describe('corrupted records', () => {
       ['missing createdAt', (key) => edit(key, header(2, ''))],
       ['truncated record', (key) => edit(key, (r) => r.slice(0, 60))],
       ['ttl text (read with touch)', (key) => edit(key, header(1, 'soon'))],
-      ['foreign string', (key) => admin.set(key, 'a string, not a session record', 'KEEPTTL')],
+      ['foreign string', (key) => suite.admin.set(key, 'a string, not a session record', 'KEEPTTL')],
       [
         'wrong key type',
         async (key) => {
-          await admin.del(key);
-          await admin.hset(key, 'v', '1');
+          await suite.admin.del(key);
+          await suite.admin.hset(key, 'v', '1');
         },
       ],
     ];
@@ -250,7 +236,7 @@ describe('corrupted records', () => {
     for (const what of ['version text', 'truncated record', 'foreign string', 'wrong key type']) {
       const id = `bad-${what}`;
       const key = sessionKey(prefix, id);
-      const before = await admin.dump(key);
+      const before = await suite.admin.dump(key);
       const writes: [string, () => Promise<unknown>][] = [
         ['update', () => store.update(id, { metadata: { x: 1 } })],
         ['incrementCounter messageCount', () => store.incrementCounter(id, 'messageCount')],
@@ -266,17 +252,17 @@ describe('corrupted records', () => {
         expect(isSessionDecodeError(error), `${what}, ${name}: ${String(error)}`).toBe(true);
         expect((error as { field?: string }).field, `${what}, ${name}`).toBe('(record)');
       }
-      expect(await admin.dump(key), `${what}: nothing written`).toEqual(before);
+      expect(await suite.admin.dump(key), `${what}: nothing written`).toEqual(before);
     }
     // A metadata entry without its tab: update names the field and writes nothing.
     await store.set('bad-entry', { metadata: { n: 1 } });
     const entryKey = sessionKey(prefix, 'bad-entry');
     await edit(entryKey, (r) => r.replace('\t:1}', ':1}'));
-    const broken = await admin.dump(entryKey);
+    const broken = await suite.admin.dump(entryKey);
     const entryError = await rejection(store.update('bad-entry', { metadata: { m: 2 } }));
     expect(isSessionDecodeError(entryError), String(entryError)).toBe(true);
     expect((entryError as { field?: string }).field).toBe('metadata');
-    expect(await admin.dump(entryKey)).toEqual(broken);
+    expect(await suite.admin.dump(entryKey)).toEqual(broken);
     // A corrupted counter is refused as input, not crashed on.
     await store.set('bad-counter', { metadata: { n: 1 } });
     await edit(sessionKey(prefix, 'bad-counter'), (r) => r.replace('\t:1}', '\t:1.5e400}'));
@@ -290,7 +276,7 @@ describe('corrupted records', () => {
 
 describe('clients and options', () => {
   it('works on a client the user passed, and close() leaves that client open', async () => {
-    const client = new Redis(server.url);
+    const client = new Redis(suite.server.url);
     try {
       const store = new RedisSessionStore({ client, keyPrefix: 'user-client:' });
       await store.set('c1', { userId: 'u' });
@@ -319,15 +305,15 @@ describe('clients and options', () => {
   it('rejects bad options with SessionValidationError naming the option', () => {
     const bad: [object, RegExp][] = [
       [{}, /exactly one of url, client, cluster or sentinel/],
-      [{ url: server.url, client: admin }, /exactly one of url, client, cluster or sentinel/],
+      [{ url: suite.server.url, client: suite.admin }, /exactly one of url, client, cluster or sentinel/],
       [{ url: 'http://localhost' }, /url/],
-      [{ url: server.url, keyPrefix: 'a{b}' }, /keyPrefix/],
-      [{ url: server.url, commandTimeoutMs: 0 }, /commandTimeoutMs/],
-      [{ url: server.url, connectTimeoutMs: -1 }, /connectTimeoutMs/],
+      [{ url: suite.server.url, keyPrefix: 'a{b}' }, /keyPrefix/],
+      [{ url: suite.server.url, commandTimeoutMs: 0 }, /commandTimeoutMs/],
+      [{ url: suite.server.url, connectTimeoutMs: -1 }, /connectTimeoutMs/],
       [{ client: {} }, /client/],
       [{ cluster: { nodes: [] } }, /cluster/],
       [{ sentinel: { sentinels: 'x' } }, /sentinel/],
-      [{ url: server.url, defaultTtlSeconds: -1 }, /defaultTtlSeconds/],
+      [{ url: suite.server.url, defaultTtlSeconds: -1 }, /defaultTtlSeconds/],
     ];
     for (const [options, message] of bad) {
       let error: unknown;
@@ -347,8 +333,8 @@ describe('clients and options', () => {
     for (const id of ['{x}', 'a:{b}:c', '*', 'ü{}🙂']) {
       await store.set(id, {});
       const bucket = bucketOf(id);
-      expect(await admin.exists(sessionKey(prefix, id))).toBe(1);
-      expect(await admin.zscore(indexKey(prefix, bucket), id)).not.toBeNull();
+      expect(await suite.admin.exists(sessionKey(prefix, id))).toBe(1);
+      expect(await suite.admin.zscore(indexKey(prefix, bucket), id)).not.toBeNull();
       // The first `{` of the key is ours, so the hash tag is our bucket whatever the id holds.
       expect(sessionKey(prefix, id)).toContain(`{b${bucket}}:s:${id}`);
       expect(sessionKey(prefix, id).indexOf('{')).toBe(prefix.length);
@@ -362,12 +348,12 @@ describe('createSessionStore', () => {
     const memory = await createSessionStore({ env: {} });
     expect(memory).toBeInstanceOf(InMemorySessionStore);
     await memory.close();
-    const fromUrl = await createSessionStore({ url: server.url, env: {} });
+    const fromUrl = await createSessionStore({ url: suite.server.url, env: {} });
     expect(fromUrl).toBeInstanceOf(RedisSessionStore);
     await fromUrl.set('f1', {});
     await fromUrl.close();
     const fromEnv = await createSessionStore({
-      env: { REDIS_URL: server.url },
+      env: { REDIS_URL: suite.server.url },
       redis: { keyPrefix: 'env:' },
     });
     expect(fromEnv).toBeInstanceOf(RedisSessionStore);
