@@ -167,13 +167,20 @@ describe('size accounting', () => {
     const kept = await sizeField(key);
     expect(Math.abs(kept - exact)).toBeLessThanOrEqual(8);
     // set computes it exactly, also when it replaces a session (version of two digits, kept createdAt,
-    // including one outside the years 0 to 9999, whose JSON is longer).
+    // including one outside the years 0 to 9999, whose JSON is longer, kept while later calls give
+    // another createdAt or none).
     const far = new Date('+010000-01-01T00:00:00.000Z');
-    for (const [id, createdAt] of [
-      ['exact', undefined],
-      ['exact-far', far],
+    const near = new Date('2020-01-01T00:00:00.000Z');
+    for (const [id, first, later] of [
+      ['exact', undefined, undefined],
+      ['exact-far', far, far],
+      ['exact-far-kept', far, undefined],
+      ['exact-far-given', undefined, far],
+      ['exact-near-far', near, far],
     ] as const) {
-      for (let i = 0; i < 12; i++) await store.set(id, { userId: `u${i}`, createdAt, metadata: { i } });
+      for (let i = 0; i < 12; i++) {
+        await store.set(id, { userId: `u${i}`, createdAt: i === 0 ? first : later, metadata: { i } });
+      }
       const replaced = (await store.get(id, { touch: false })) as SessionData;
       expect(replaced.version).toBe(12);
       expect(await sizeField(sessionKey(`t${n}:`, id)), id).toBe(encodedSize(replaced));

@@ -573,10 +573,10 @@ export class RedisSessionStore extends SessionStore {
   }
 
   protected doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
-    const { tail, size } = encodeInput(id, input);
+    const { rest, size } = encodeInput(id, input);
     // A throw here (the size check) reaches the caller as a rejection: set() is async.
     this.assertSize(size, id);
-    return this.#run(id, () => this.#scripts.set(...this.#writeArgs(id, input, ttlMs), tail)).then(
+    return this.#run(id, () => this.#scripts.set(...this.#writeArgs(id, input, ttlMs), size, rest)).then(
       (reply) => {
         const { now, createdAt, version, expiresAt } = decodeWritten(id, reply);
         return sessionFromInput(id, input, now, createdAt, version, expiresAt);
@@ -589,7 +589,7 @@ export class RedisSessionStore extends SessionStore {
     input: NormalizedInput,
     ttlMs: number | undefined,
   ): Promise<GetOrCreateResult> {
-    const { tail, size } = encodeInput(id, input);
+    const { rest, size } = encodeInput(id, input);
     if (size > this.options.maxSessionBytes) {
       // An init too big to store only matters if it would create the session: an existing one is
       // returned as it is (one read, still one command), an absent one is refused.
@@ -600,7 +600,8 @@ export class RedisSessionStore extends SessionStore {
     const reply = await this.#run(id, () =>
       this.#scripts.getOrCreate(
         ...this.#writeArgs(id, input, ttlMs),
-        tail,
+        size,
+        rest,
         this.options.touchOnGet ? '1' : '0',
       ),
     );

@@ -37,14 +37,14 @@ const SIZE_FRAME =
 const DATE_JSON_BYTES = 26;
 
 /**
- * The tail of a new or replaced session's record: the encoded size and messageCount header fields, the
- * header's newline, then the data (lines and metadata). The script writes the first six header fields in
- * front of it. `size` is the session's encoded size: exactly `encodedSize(buildSession(id, input, now,
- * now))`, the size the maxSessionBytes check has always used, computed from the texts just encoded instead
- * of a second JSON.stringify of a whole session. JSON.stringify never emits lone surrogates (it escapes
- * them), so the UTF-8 length of the joined texts is the sum of their lengths.
+ * What Node formats of a new or replaced session's record: `rest` is the messageCount header field, the
+ * header's newline, then the data (lines and metadata); the script writes the header fields before it.
+ * `size` is the session's encoded size: exactly `encodedSize(buildSession(id, input, now, now))`, the size
+ * the maxSessionBytes check has always used, computed from the texts just encoded instead of a second
+ * JSON.stringify of a whole session. JSON.stringify never emits lone surrogates (it escapes them), so the
+ * UTF-8 length of the joined texts is the sum of their lengths.
  */
-export function encodeInput(id: string, input: NormalizedInput): { tail: string; size: number } {
+export function encodeInput(id: string, input: NormalizedInput): { rest: string; size: number } {
   const esc = input.escalated ? 'true' : 'false';
   let body = `${JSON.stringify(input.userId)}\n${JSON.stringify(input.threadId)}\n${JSON.stringify(input.requestId)}\n${esc}\n{`;
   const metadata = input.metadata;
@@ -68,13 +68,13 @@ export function encodeInput(id: string, input: NormalizedInput): { tail: string;
     count.length +
     createdAt +
     3 * DATE_JSON_BYTES;
-  // Both are non-negative: zero-padded to the header's 17 characters.
-  return { tail: `${String(size).padStart(17, '0')}${count.padStart(17, '0')}\n${body}`, size };
+  // messageCount is non-negative: zero-padded to the header's 17 characters.
+  return { rest: `${count.padStart(17, '0')}\n${body}`, size };
 }
 
 /**
- * What set and a creating getOrCreate reply: the first six header fields they wrote (`A1`, version, TTL,
- * createdAt, updatedAt, lastActivity, expiresAt).
+ * What set and a creating getOrCreate reply: the first seven header fields they wrote (`A1`, version, TTL,
+ * createdAt, updatedAt, lastActivity, expiresAt, encoded size).
  */
 export function decodeWritten(
   id: string,
@@ -105,8 +105,8 @@ function decodeError(id: string, field: string, problem: string, cause?: unknown
 
 // The header: format tag, then eight integers of 17 characters (zero-padded, or `-` and 16 digits).
 const HEADER = /^A1(?:\d{17}|-\d{16}){8}\n/;
-/** Length of a write's reply: the tag and six header fields. */
-export const WRITTEN_LENGTH = 2 + 6 * 17;
+/** Length of a write's reply: the tag and seven header fields (shorter than any whole record). */
+export const WRITTEN_LENGTH = 2 + 7 * 17;
 const HEADER_FIELDS = [
   'version',
   'ttl',

@@ -25,7 +25,7 @@ local MAX_SAFE = 9007199254740991
 const NOW_MS = `
 local function now_ms()
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return t[1] * 1000 + (t[2] - t[2] % 1000) / 1000
 end
 `;
 const FMT = `
@@ -124,24 +124,13 @@ local function store(key, idx, id, record, ex)
 end
 `;
 const WRITE_NEW = `
--- Bytes of a Date's JSON text: 26 for the years 0 to 9999, 29 outside them (an extended year, +YYYYYY).
-local function date_bytes(ms)
-  if ms < -62167219200000 or ms >= 253402300800000 then return 29 end
-  return 26
-end
--- Writes a new or replaced session: the first six header fields (formatted here: version, TTL, createdAt,
--- updatedAt, lastActivity, expiresAt) followed by \`tail\`, which Node formatted: encoded size, messageCount,
--- newline, data. Node computed that size for version 1 and a createdAt of \`assumed_ca\`; a replaced session
--- keeps its own createdAt and counts its version up, so the size is corrected here when their JSON lengths
--- differ. Returns the six fields as one string.
-local function write_record(key, idx, id, v, ttl, ca, now, ex, tail, assumed_ca)
-  local head = string.format('A1%017d%017d%017d%017d%017d%017d', v, ttl, ca, now, now, ex)
-  local extra = #fmt(v) - 1 + date_bytes(ca) - date_bytes(assumed_ca)
-  if extra ~= 0 then
-    tail = string.format('%017d', tonumber(string.sub(tail, 1, 17)) + extra) .. string.sub(tail, 18)
-  end
+-- Writes a new session (version 1): the first seven header fields (version, TTL, createdAt, updatedAt,
+-- lastActivity, expiresAt, encoded size) formatted here, followed by \`rest\`, which Node formatted:
+-- messageCount, the header's newline, then the data. Returns the seven fields as one string.
+local function write_record(key, idx, id, ttl, ca, now, ex, size, rest)
+  local head = string.format('A1%017d%017d%017d%017d%017d%017d%017d', 1, ttl, ca, now, now, ex, size)
   op_record(head)
-  store(key, idx, id, head .. tail, ex)
+  store(key, idx, id, head .. rest, ex)
   return head
 end
 `;
@@ -163,20 +152,31 @@ return touched(KEYS[1], KEYS[2], ARGV[1], s, now_ms(), ARGV[2])
 /**
  * set (create or replace). KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
  * ARGV[1] id, ARGV[2] TTL ms or '' (keep the remembered one), ARGV[3] default TTL ms, ARGV[4] max lifetime
- * ms or '', ARGV[5] createdAt ms for a new session or '', ARGV[6] the record's tail: encoded size and
- * messageCount as header fields, `\n`, then the data (record.ts encodeInput).
- * Reply: the first six header fields written (`A1`, version, TTL, createdAt, updatedAt, lastActivity,
- * expiresAt), one string.
+ * ms or '', ARGV[5] createdAt ms for a new session or '', ARGV[6] the encoded size for version 1 and that
+ * createdAt (or now), ARGV[7] the rest of the record: messageCount as a header field, `\n`, then the data
+ * (record.ts encodeInput).
+ * Reply: the first seven header fields written (`A1`, version, TTL, createdAt, updatedAt, lastActivity,
+ * expiresAt, encoded size), one string.
  * A previous record that does not parse (or a key of another type) is replaced, not reported: set is
  * also the way to repair one.
+ *
+ * The most frequent write, so it is written out without helper functions (each one is a closure created
+ * on every call) and with as few conversions as it needs; the steps are those of OP, STORE and
+ * write_record.
  */
-export const SET_LUA = `${lua(OP, NOW_MS, FMT, EXPIRY, STORE, WRITE_NEW)}
-local done = op_done()
-if done then return done end
-local now = now_ms()
+export const SET_LUA = `
+local OPKEY = KEYS[3]
+if OPKEY then
+  local done = redis.call('GET', OPKEY)
+  if done then return done end
+end
+local t = redis.call('TIME')
+local now = t[1] * 1000 + (t[2] - t[2] % 1000) / 1000
 local v, ttl, ca = 1, tonumber(ARGV[2]), nil
+-- The previous record's version, TTL and createdAt. pcall: a key of another type is replaced too (its
+-- error reply is a table, whose length is 0).
 local old = redis.pcall('GETRANGE', KEYS[1], 0, 52)
-if type(old) == 'string' and #old == 53 and string.sub(old, 1, 2) == 'A1' then
+if #old == 53 and string.sub(old, 1, 2) == 'A1' then
   v = (tonumber(string.sub(old, 3, 19)) or 0) + 1
   ttl = ttl or tonumber(string.sub(old, 20, 36))
   ca = tonumber(string.sub(old, 37, 53))
@@ -184,15 +184,40 @@ end
 ttl = ttl or tonumber(ARGV[3])
 local assumed = tonumber(ARGV[5]) or now
 ca = ca or assumed
-return write_record(KEYS[1], KEYS[2], ARGV[1], v, ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6], assumed)
+local ex = now + ttl
+if ARGV[4] ~= '' then
+  local cap = ca + tonumber(ARGV[4])
+  if cap < ex then ex = cap end
+end
+-- Node computed the size for version 1 and createdAt = assumed. A replaced session counts its version up
+-- and keeps its createdAt: add the version's extra digits, and the 3 bytes by which a Date's JSON text
+-- outside the years 0 to 9999 (\`+YYYYYY\`) is longer.
+local size = tonumber(ARGV[6])
+if v >= 10 then size = size + #string.format('%d', v) - 1 end
+if ca ~= assumed then
+  if ca < -62167219200000 or ca >= 253402300800000 then size = size + 3 end
+  if assumed < -62167219200000 or assumed >= 253402300800000 then size = size - 3 end
+end
+local head = string.format('A1%017d%017d%017d%017d%017d%017d%017d', v, ttl, ca, now, now, ex, size)
+if OPKEY then redis.call('SET', OPKEY, head, 'PX', ${OP_WINDOW_MS}) end
+-- Index entry first, then the record (see STORE); an expiry not after the epoch removes the session.
+if ex <= 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return head
+end
+local exs = string.format('%d', ex)
+redis.call('ZADD', KEYS[2], exs, ARGV[1])
+redis.call('SET', KEYS[1], head .. ARGV[7], 'PXAT', exs)
+return head
 `;
 
 /**
  * getOrCreate. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
  * ARGV[1] id, ARGV[2] TTL ms or '', ARGV[3] default TTL ms, ARGV[4] max lifetime ms or '',
- * ARGV[5] createdAt ms or '', ARGV[6] the record's tail for a new session (as for set), ARGV[7] '1' to touch
- * an existing session / '0'.
- * Reply: existing → its whole record; created → the first six header fields written (as set replies).
+ * ARGV[5] createdAt ms or '', ARGV[6] and ARGV[7] the encoded size and the rest of the record for a new
+ * session (as for set), ARGV[8] '1' to touch an existing session / '0'.
+ * Reply: existing → its whole record; created → the first seven header fields written (as set replies).
  */
 export const GET_OR_CREATE_LUA = `${lua(OP, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, TOUCHED, STORE, WRITE_NEW)}
 local done = op_done()
@@ -200,12 +225,12 @@ if done then return done end
 local s = redis.call('GET', KEYS[1])
 local now = now_ms()
 if s then
-  if ARGV[7] == '1' then return touched(KEYS[1], KEYS[2], ARGV[1], s, now, ARGV[4]) end
+  if ARGV[8] == '1' then return touched(KEYS[1], KEYS[2], ARGV[1], s, now, ARGV[4]) end
   return s
 end
 local ttl = tonumber(ARGV[2]) or tonumber(ARGV[3])
 local ca = tonumber(ARGV[5]) or now
-return write_record(KEYS[1], KEYS[2], ARGV[1], 1, ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6], ca)
+return write_record(KEYS[1], KEYS[2], ARGV[1], ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6], ARGV[7])
 `;
 
 /**
