@@ -14,7 +14,7 @@ import {
 } from '../errors/errors.js';
 import { type GetOrCreateResult, SessionStore, type SessionStoreOptions } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
-import { allIndexKeys, BUCKETS, bucketOf, bucketSlot, indexKey, opKey, sessionKey } from './keys.js';
+import { allIndexKeys, BUCKETS, bucketOf, bucketSlot, opKey, sessionKeyPrefixes } from './keys.js';
 import {
   decodeRecord,
   decodeWritten,
@@ -166,6 +166,8 @@ export class RedisSessionStore extends SessionStore {
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #indexKeys: string[];
+  // Session keys are built per call from these (one per bucket) and the id.
+  readonly #keyPrefixes: string[];
   readonly #scripts: Record<ScriptName, ScriptFn>;
   readonly #maxLifetime: string;
   /** Whether writes carry an operation id (see #writeKeys); the ids are this prefix and a counter. */
@@ -229,6 +231,7 @@ export class RedisSessionStore extends SessionStore {
     const base = baseRedisOptions(connectMs, maxDelay);
     this.#maxLifetime = this.options.maxLifetimeMs === undefined ? '' : String(this.options.maxLifetimeMs);
     this.#indexKeys = allIndexKeys(keyPrefix);
+    this.#keyPrefixes = sessionKeyPrefixes(keyPrefix);
 
     if (client !== undefined) {
       if (!(client instanceof Redis) && !(client instanceof Cluster)) {
@@ -536,29 +539,34 @@ export class RedisSessionStore extends SessionStore {
 
   #keys(id: string): [string, string] {
     const bucket = bucketOf(id);
-    return [sessionKey(this.#prefix, id, bucket), indexKey(this.#prefix, bucket)];
+    return [(this.#keyPrefixes[bucket] as string) + id, this.#indexKeys[bucket] as string];
   }
 
   /** The key count and KEYS of a write script: session, index shard and, when used, a new operation id. */
   #writeKeys(id: string): (string | number)[] {
     const bucket = bucketOf(id);
-    const key = sessionKey(this.#prefix, id, bucket);
-    const index = indexKey(this.#prefix, bucket);
+    const key = (this.#keyPrefixes[bucket] as string) + id;
+    const index = this.#indexKeys[bucket] as string;
     if (!this.#opIds) return [2, key, index];
+    return [3, key, index, this.#opKey(bucket)];
+  }
+
+  /** A new operation id's key in `bucket` (see "Operation ids" in src/redis/scripts.ts). */
+  #opKey(bucket: number): string {
     this.#opSeq += 1;
-    return [3, key, index, opKey(this.#prefix, bucket, `${this.#opPrefix}${this.#opSeq.toString(36)}`)];
+    return opKey(this.#prefix, bucket, `${this.#opPrefix}${this.#opSeq.toString(36)}`);
   }
 
   /** KEYS and the leading ARGV that set and getOrCreate share: id, TTL, default TTL, cap, createdAt. */
   #writeArgs(id: string, input: NormalizedInput, ttlMs: number | undefined): (string | number)[] {
-    return [
-      ...this.#writeKeys(id),
-      id,
-      ttlMs ?? '',
-      this.options.defaultTtlMs,
-      this.#maxLifetime,
-      input.createdAt?.getTime() ?? '',
-    ];
+    const bucket = bucketOf(id);
+    const key = (this.#keyPrefixes[bucket] as string) + id;
+    const index = this.#indexKeys[bucket] as string;
+    const ttl = ttlMs ?? '';
+    const createdAt = input.createdAt?.getTime() ?? '';
+    return this.#opIds
+      ? [3, key, index, this.#opKey(bucket), id, ttl, this.options.defaultTtlMs, this.#maxLifetime, createdAt]
+      : [2, key, index, id, ttl, this.options.defaultTtlMs, this.#maxLifetime, createdAt];
   }
 
   // ---- storage hooks ----

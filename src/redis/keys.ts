@@ -38,6 +38,11 @@ export function sessionKey(prefix: string, id: string, bucket = bucketOf(id)): s
   return `${prefix}{b${bucket}}:s:${id}`;
 }
 
+/** What every session key of a bucket starts with, by bucket: `sessionKey` is `prefixes[bucket] + id`. */
+export function sessionKeyPrefixes(prefix: string): string[] {
+  return Array.from({ length: BUCKETS }, (_, bucket) => `${prefix}{b${bucket}}:s:`);
+}
+
 /** `<prefix>{b<N>}:idx`: the sorted set of that bucket's session ids, scored by expiry in epoch ms. */
 export function indexKey(prefix: string, bucket: number): string {
   return `${prefix}{b${bucket}}:idx`;
