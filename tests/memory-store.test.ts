@@ -1,7 +1,7 @@
 // What only the in-memory store has: LRU eviction at maxSessions, its options, and an expiry index that
 // stays exact however often sessions slide.
 import { describe, expect, it } from 'vitest';
-import { InMemorySessionStore, SessionValidationError } from '../src/index.js';
+import { encodedSize, InMemorySessionStore, type SessionData, SessionValidationError } from '../src/index.js';
 
 function clock(start = 1_700_000_000_000) {
   let now = start;
@@ -89,6 +89,25 @@ describe('InMemorySessionStore', () => {
     const got = await store.get('s');
     expect(got?.lastActivity.toISOString()).toBe('2030-01-01T00:00:30.000Z');
     expect(got?.expiresAt?.toISOString()).toBe('2030-01-01T00:01:30.000Z');
+    await store.close();
+  });
+
+  it('refuses an increment whose version gains a digit past maxSessionBytes, and keeps the session', async () => {
+    // The same writes on an uncapped store give the exact size of the session at version 9.
+    const writes = async (store: InMemorySessionStore) => {
+      await store.set('v', { metadata: { n: 1 } });
+      for (let i = 0; i < 8; i++) await store.update('v', { metadata: { n: 1 } });
+      return (await store.get('v', { touch: false })) as SessionData;
+    };
+    const c = clock();
+    const atNine = await writes(new InMemorySessionStore({ now: c.now }));
+    expect(atNine.version).toBe(9);
+    const store = new InMemorySessionStore({ now: c.now, maxSessionBytes: encodedSize(atNine) });
+    expect((await writes(store)).version).toBe(9);
+    // Delta 0: the counter keeps its digits, only the version (9 → 10) grows by one byte.
+    await expect(store.incrementCounter('v', 'n', 0)).rejects.toThrow(SessionValidationError);
+    await expect(store.incrementCounter('v', 'messageCount', 0)).rejects.toThrow(SessionValidationError);
+    expect((await store.get('v', { touch: false }))?.version).toBe(9);
     await store.close();
   });
 });

@@ -194,10 +194,14 @@ export class InMemorySessionStore extends SessionStore {
     const session = entry.session;
     const value = nextCounterValue(session, field, delta);
     const previous = field === 'messageCount' ? session.messageCount : session.metadata[field];
-    // The session only grows when the counter is a new key or gains a digit: check the size cap then,
-    // on a copy, so that a refused increment leaves the stored session as it was.
+    // The session only grows when the counter is a new key or gains a digit, or the version gains one:
+    // check the size cap then, on a copy, so that a refused increment leaves the stored session as it was.
     const isNewKey = field !== 'messageCount' && !Object.hasOwn(session.metadata, field);
-    if (isNewKey || String(value).length > String(previous).length) {
+    const grows =
+      isNewKey ||
+      String(value).length > String(previous).length ||
+      String(session.version + 1).length > String(session.version).length;
+    if (grows) {
       const next = draftOf(session);
       applyCounter(next, field, value, now);
       this.assertSize(encodedSize(next), id);
