@@ -93,14 +93,15 @@ const DEFAULT_MAX_RECONNECT_DELAY_MS = 1000;
 const CLOSE_TIMEOUT_MS = 1000;
 
 // Script names on the client. Namespaced and versioned: they must not clash with a user's own commands
-// on a shared client, and a changed script gets a new name.
+// on a shared client, and a script whose arguments, reply or results change gets a new name (two copies
+// of the library sharing one client then each run their own).
 const SCRIPTS = {
   get: ['agentSessionStoreGetV3', GET_LUA, 2],
   // Writes take 2 keys, or 3 with an operation id (#writeKeys): the first argument is the number of keys.
-  set: ['agentSessionStoreSetV3', SET_LUA, undefined],
-  getOrCreate: ['agentSessionStoreGetOrCreateV3', GET_OR_CREATE_LUA, undefined],
-  update: ['agentSessionStoreUpdateV3', UPDATE_LUA, undefined],
-  increment: ['agentSessionStoreIncrementV3', INCREMENT_LUA, undefined],
+  set: ['agentSessionStoreSetV4', SET_LUA, undefined],
+  getOrCreate: ['agentSessionStoreGetOrCreateV4', GET_OR_CREATE_LUA, undefined],
+  update: ['agentSessionStoreUpdateV4', UPDATE_LUA, undefined],
+  increment: ['agentSessionStoreIncrementV4', INCREMENT_LUA, undefined],
   touch: ['agentSessionStoreTouchV3', TOUCH_LUA, 2],
   delete: ['agentSessionStoreDeleteV1', DELETE_LUA, 2],
   // Variable key count: the first argument is the number of keys.

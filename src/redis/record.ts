@@ -20,7 +20,7 @@ import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
 import type { NormalizedInput } from '../store/validation.js';
 
-/** Characters of the header, its final newline included (HEADER_LEN in scripts.ts). */
+/** Characters of the header, its final newline included (the scripts check records against it too). */
 export const HEADER_LENGTH = 139;
 
 /** The key's JSON text as a script looks it up in the metadata: `"key"`. */

@@ -17,6 +17,8 @@
 // its own prefix around a raised error (and Redis 6 cannot raise an error table), so the store looks for
 // `SESSDECODE <field>` anywhere in the message.
 
+import { HEADER_LENGTH } from './record.js';
+
 // Lua helpers. Each script includes only the ones it calls: every helper defined is a closure created on
 // every call.
 const MAX_SAFE = `
@@ -72,10 +74,17 @@ local function op_record(outcome)
   if OPKEY then redis.call('SET', OPKEY, outcome, 'PX', ${OP_WINDOW_MS}) end
 end
 `;
-// Bytes a metadata entry adds in the whole-session JSON beyond its key's and value's JSON texts: the colon
-// and a comma (src/redis/record.ts, encodeInput).
+// The size field is the whole-session JSON's byte length (src/redis/record.ts, encodeInput), kept exact
+// by every write: a metadata entry adds its key's and value's JSON texts and a colon, and n entries are
+// separated by n - 1 commas; a version that gains a digit adds a byte.
 const ENTRY = `
-local ENTRY_BYTES = 2
+local function commas(n)
+  if n > 1 then return n - 1 end
+  return 0
+end
+local function version_bytes(v)
+  return #string.format('%d', v + 1) - #string.format('%d', v)
+end
 `;
 const EXPIRY = `
 local function expiry(now, ttl, ca, maxlife)
@@ -226,6 +235,8 @@ local s = redis.call('GET', KEYS[1])
 local now = now_ms()
 if s then
   if ARGV[8] == '1' then return touched(KEYS[1], KEYS[2], ARGV[1], s, now, ARGV[4]) end
+  -- Every record is longer than its header; anything as short as a created reply is no record.
+  if #s <= ${HEADER_LENGTH} then error('SESSDECODE (record)') end
   return s
 end
 local ttl = tonumber(ARGV[2]) or tonumber(ARGV[3])
@@ -238,9 +249,8 @@ return write_record(KEYS[1], KEYS[2], ARGV[1], ttl, ca, now, expiry(now, ttl, ca
  * ARGV[1] id, ARGV[2] expected version or '', ARGV[3] maxSessionBytes, ARGV[4] max lifetime ms or '',
  * ARGV[5..8] new JSON text of userId, threadId, requestId and escalated, '' to keep; ARGV[9] new
  * messageCount or ''; ARGV[10] S = number of metadata sets, then S pairs (key JSON, value JSON); then
- * R = number of metadata removals, then R key JSON texts. A key adds its JSON text plus two bytes (colon,
- * comma) around its value in the whole-session JSON (ENTRY_BYTES), so the size field stays the encoded
- * size without Lua ever decoding JSON.
+ * R = number of metadata removals, then R key JSON texts. The size field stays the exact encoded size
+ * (see ENTRY) without Lua ever decoding JSON.
  * Reply: 0 when absent, else the record after the write.
  * Errors: `SESSCONFLICT <actual>` for a stale version, `SESSSIZE <bytes>` over the cap; nothing written.
  */
@@ -255,7 +265,7 @@ local v = hnum(s, 1)
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= v then
   return redis.error_reply('SESSCONFLICT ' .. fmt(v))
 end
-local ttl, ca, sz, mc = hnum(s, 2), hnum(s, 3), hnum(s, 7), hnum(s, 8)
+local ttl, ca, sz, mc = hnum(s, 2), hnum(s, 3), hnum(s, 7) + version_bytes(v), hnum(s, 8)
 local lines, at = {}, 140
 for i = 1, 4 do
   local e = string.find(s, '\\n', at, true)
@@ -281,6 +291,7 @@ if sets + removes > 0 then
   if string.sub(meta, 1, 1) ~= '{' or string.sub(meta, -1) ~= '}' then error('SESSDECODE metadata') end
   -- The entries in record order: key JSON and value JSON texts, and each key's position.
   local keys, values, index, n = {}, {}, {}, 0
+  -- Entries before the patch; live: entries after it (for the commas between them).
   local p = string.find(meta, '\\n', 1, true)
   while p do
     local q = string.find(meta, '\\n', p + 1, true)
@@ -293,6 +304,7 @@ if sets + removes > 0 then
     index[keys[n]] = n
     p = q
   end
+  local before, live = n, n
   for _ = 1, sets do
     local key, value = ARGV[i + 1], ARGV[i + 2]
     local j = index[key]
@@ -301,8 +313,9 @@ if sets + removes > 0 then
       values[j] = value
     else
       n = n + 1
+      live = live + 1
       keys[n], values[n], index[key] = key, value, n
-      sz = sz + #value + #key + ENTRY_BYTES
+      sz = sz + #value + #key + 1
     end
     i = i + 2
   end
@@ -311,12 +324,14 @@ if sets + removes > 0 then
     local key = ARGV[i + 1]
     local j = index[key]
     if j then
-      sz = sz - #values[j] - #key - ENTRY_BYTES
+      sz = sz - #values[j] - #key - 1
+      live = live - 1
       values[j] = false
       index[key] = nil
     end
     i = i + 1
   end
+  sz = sz + commas(live) - commas(before)
   local parts = {}
   for j = 1, n do
     if values[j] then parts[#parts + 1] = '\\n' .. keys[j] .. '\\t:' .. values[j] end
@@ -357,7 +372,7 @@ if field == '' then
   local nextv = mc + delta
   if nextv > MAX_SAFE or nextv < 0 then return range_error(nextv) end
   local out = fmt(nextv)
-  local sz = hnum(h, 7) + #out - #fmt(mc)
+  local sz = hnum(h, 7) + #out - #fmt(mc) + version_bytes(hnum(h, 1))
   if sz > tonumber(ARGV[5]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
   local ttl, ca, now = hnum(h, 2), hnum(h, 3), now_ms()
   local ex = expiry(now, ttl, ca, ARGV[4])
@@ -389,14 +404,14 @@ end
 local nextv = current + delta
 if nextv > MAX_SAFE or nextv < -MAX_SAFE then return range_error(nextv) end
 local out = fmt(nextv)
-local sz = hnum(s, 7)
+local sz = hnum(s, 7) + version_bytes(hnum(s, 1))
 local body
 if text then
   sz = sz + #out - #text
   body = string.sub(s, 140, first - 1) .. out .. string.sub(s, last + 1)
 else
-  sz = sz + #out + #field + ENTRY_BYTES
   local sep = string.sub(s, -2) == '{}' and '' or ','
+  sz = sz + #out + #field + 1 + #sep
   body = string.sub(s, 140, #s - 1) .. sep .. marker .. out .. '}'
 end
 if sz > tonumber(ARGV[5]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end

@@ -1,6 +1,6 @@
 // Input checks shared by every store. Each throws SessionValidationError naming the field at fault and
 // returns the value in the normalised form the backends receive.
-import { findNonJson, isPlainObject, type JsonObject, type JsonValue, setOwn } from '../codec/json.js';
+import { findNonJson, isJson, isPlainObject, type JsonObject, type JsonValue, setOwn } from '../codec/json.js';
 import {
   MAX_SESSION_ID_LENGTH,
   PATCH_KEYS,
@@ -79,7 +79,8 @@ export function validateJson(value: unknown, path: string): JsonValue {
 
 export function validateMetadata(value: unknown, field = 'metadata', name?: string): JsonObject {
   if (!isPlainObject(value)) fail(at(field, name), `expected a plain object, got ${kind(value)}`);
-  if (findNonJson(value, '') !== undefined) validateJson(value, at(field, name));
+  // The path is formatted, and the value walked again to say where, only when it is not JSON.
+  if (!isJson(value)) validateJson(value, at(field, name));
   return value as JsonObject;
 }
 

@@ -8,6 +8,7 @@ import {
   isSessionStoreClosedError,
   isSessionValidationError,
 } from '../errors/errors.js';
+import { encodedSize } from '../store/records.js';
 import type { SessionStore, SessionStoreOptions } from '../store/SessionStore.js';
 
 /** What the suite passes to the factory for each test. */
@@ -825,6 +826,27 @@ export function describeSessionStoreConformance(
           const existing = await store.getOrCreate('s3', { metadata: { big } });
           assert.equal(existing.created, false);
           assert.deepEqual(Object.keys(existing.session.metadata), ['small']);
+        },
+        { maxSessionBytes: 4096 },
+      );
+
+      test(
+        'the size cap holds to the byte, also when a write only adds a digit to the version',
+        async ({ store }) => {
+          // A session exactly at the cap from version 1 to 9 (the same digits); version 10 is one byte more.
+          const empty = await store.set('s1', { metadata: { pad: '' } });
+          const pad = 'p'.repeat(4096 - encodedSize(empty));
+          let session = await store.set('s1', { metadata: { pad } });
+          assert.equal(encodedSize(session), 4096, 'the padded session fills the cap exactly');
+          while (session.version < 9) {
+            session = (await store.update('s1', { metadata: { pad } })) as SessionData;
+          }
+          assert.equal(encodedSize(session), 4096);
+          await validation(store.incrementCounter('s1', 'messageCount', 0), 'a counter write one byte over');
+          await validation(store.update('s1', { metadata: { pad } }), 'an update one byte over');
+          const kept = await store.get('s1', { touch: false });
+          assert.equal(kept?.version, 9, 'nothing was written');
+          assert.equal(kept && encodedSize(kept), 4096);
         },
         { maxSessionBytes: 4096 },
       );

@@ -179,7 +179,7 @@ describe('Redis Cluster: a write in flight when its node connection drops', () =
 });
 
 describe('a standalone client of yours with ioredis defaults, which re-sends after a reconnect', () => {
-  it('incrementCounter and getOrCreate are applied once', async () => {
+  it('incrementCounter, getOrCreate and set are applied once', async () => {
     const server = await startRedis();
     cleanups.push(() => server.stop());
     // ioredis defaults: autoResendUnfulfilledCommands and an offline queue. The store cannot change them.
@@ -201,6 +201,19 @@ describe('a standalone client of yours with ioredis defaults, which re-sends aft
       const how = `attempt ${attempt}: getOrCreate ${created.ok ? `created ${(created.value as { created: boolean }).created}` : `rejected: ${describeError(created.error)}`}`;
       console.log('[faults] standalone re-send, getOrCreate:', how);
       if (created.ok) expect.soft((created.value as { created: boolean }).created, how).toBe(true);
+      // A replacing set sent twice counts the version up once, and returns what is stored.
+      const before = (await reader.get(id))?.version as number;
+      const replaced = await dropMidWrite(client, server, () => store.set(id, { userId: `again-${attempt}` }));
+      const stored = await reader.get(id, { touch: false });
+      const said = `attempt ${attempt}: set ${describeOutcome(replaced)}, version ${before} -> ${stored?.version}`;
+      console.log('[faults] standalone re-send, set:', said);
+      if (replaced.ok) {
+        expect.soft(stored?.version, said).toBe(before + 1);
+        expect.soft((replaced.value as { version: number }).version, said).toBe(stored?.version);
+        expect.soft(stored?.userId, said).toBe(`again-${attempt}`);
+      } else {
+        expect.soft(stored?.version, said).toBeLessThanOrEqual(before + 1);
+      }
     }
   });
 });
