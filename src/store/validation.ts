@@ -1,6 +1,13 @@
 // Input checks shared by every store. Each throws SessionValidationError naming the field at fault and
 // returns the value in the normalised form the backends receive.
-import { findNonJson, isJson, isPlainObject, type JsonObject, type JsonValue, setOwn } from '../codec/json.js';
+import {
+  findNonJson,
+  isJson,
+  isPlainObject,
+  type JsonObject,
+  type JsonValue,
+  setOwn,
+} from '../codec/json.js';
 import {
   MAX_SESSION_ID_LENGTH,
   PATCH_KEYS,

@@ -203,7 +203,9 @@ describe('a standalone client of yours with ioredis defaults, which re-sends aft
       if (created.ok) expect.soft((created.value as { created: boolean }).created, how).toBe(true);
       // A replacing set sent twice counts the version up once, and returns what is stored.
       const before = (await reader.get(id))?.version as number;
-      const replaced = await dropMidWrite(client, server, () => store.set(id, { userId: `again-${attempt}` }));
+      const replaced = await dropMidWrite(client, server, () =>
+        store.set(id, { userId: `again-${attempt}` }),
+      );
       const stored = await reader.get(id, { touch: false });
       const said = `attempt ${attempt}: set ${describeOutcome(replaced)}, version ${before} -> ${stored?.version}`;
       console.log('[faults] standalone re-send, set:', said);
