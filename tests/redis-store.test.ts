@@ -308,6 +308,16 @@ describe('corrupted records', () => {
     expect(((await suite.admin.get(shortKey)) as string).length).toBe(WRITTEN_LENGTH);
   });
 
+  it('get with touch returns the session exactly as it now is stored', async () => {
+    const store = newStore();
+    await store.set('slide', { userId: 'u', metadata: { a: [1, { b: null }] } });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const touched = await store.get('slide', { touch: true });
+    const stored = await store.get('slide', { touch: false });
+    expect(touched).toEqual(stored);
+    expect(touched?.lastActivity.getTime()).toBeGreaterThan(touched?.updatedAt.getTime() as number);
+  });
+
   it('set and a creating getOrCreate write the same record for the same input (and id length)', async () => {
     const store = newStore();
     const input = {

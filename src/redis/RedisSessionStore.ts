@@ -17,6 +17,7 @@ import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { allIndexKeys, BUCKETS, bucketOf, bucketSlot, opKey, sessionKeyPrefixes } from './keys.js';
 import {
   decodeRecord,
+  decodeTouched,
   decodeWritten,
   encodeInput,
   keyText,
@@ -96,7 +97,7 @@ const CLOSE_TIMEOUT_MS = 1000;
 // on a shared client, and a script whose arguments, reply or results change gets a new name (two copies
 // of the library sharing one client then each run their own).
 const SCRIPTS = {
-  get: ['agentSessionStoreGetV3', GET_LUA, 2],
+  get: ['agentSessionStoreGetV4', GET_LUA, 2],
   // Writes take 2 keys, or 3 with an operation id (#writeKeys): the first argument is the number of keys.
   set: ['agentSessionStoreSetV4', SET_LUA, undefined],
   getOrCreate: ['agentSessionStoreGetOrCreateV4', GET_OR_CREATE_LUA, undefined],
@@ -575,10 +576,12 @@ export class RedisSessionStore extends SessionStore {
   protected async doGet(id: string, touch: boolean): Promise<SessionData | null> {
     const [key, index] = this.#keys(id);
     // Without touch a read changes nothing: a plain GET of the record, no script.
-    const reply = touch
-      ? await this.#run(id, () => this.#scripts.get(key, index, id, this.#maxLifetime))
-      : await this.#run(id, () => this.#client.get(key));
-    return reply === 0 || reply === null ? null : decodeRecord(id, reply);
+    if (touch) {
+      const reply = await this.#run(id, () => this.#scripts.get(key, index, id, this.#maxLifetime));
+      return reply === 0 ? null : decodeTouched(id, reply);
+    }
+    const reply = await this.#run(id, () => this.#client.get(key));
+    return reply === null ? null : decodeRecord(id, reply);
   }
 
   protected doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {

@@ -151,21 +151,28 @@ function fixedInteger(text: string, start: number): number {
   return negative ? -value : value;
 }
 
-function headerInteger(id: string, text: string, index: number, min: number): number {
-  const start = 2 + 17 * index;
+/** The integer field `field` written in the 17 characters of `text` at `start`; at least `min`. */
+function fieldInteger(id: string, text: string, start: number, field: string, min: number): number {
   const value = fixedInteger(text, start);
   if (!Number.isSafeInteger(value) || value < min) {
-    const field = HEADER_FIELDS[index] as string;
     throw decodeError(id, field, `is not an integer ≥ ${min}: ${text.slice(start, start + 17)}`);
   }
   return value;
 }
 
-function headerDate(id: string, text: string, index: number): Date {
-  const value = new Date(headerInteger(id, text, index, Number.MIN_SAFE_INTEGER));
-  if (Number.isNaN(value.getTime()))
-    throw decodeError(id, HEADER_FIELDS[index] as string, 'is out of the Date range');
+function fieldDate(id: string, text: string, start: number, field: string): Date {
+  const value = new Date(fieldInteger(id, text, start, field, Number.MIN_SAFE_INTEGER));
+  if (Number.isNaN(value.getTime())) throw decodeError(id, field, 'is out of the Date range');
   return value;
+}
+
+/** Header field `index` (0 = version … 7 = messageCount) of a record or write reply. */
+function headerInteger(id: string, text: string, index: number, min: number): number {
+  return fieldInteger(id, text, 2 + 17 * index, HEADER_FIELDS[index] as string, min);
+}
+
+function headerDate(id: string, text: string, index: number): Date {
+  return fieldDate(id, text, 2 + 17 * index, HEADER_FIELDS[index] as string);
 }
 
 function json(id: string, raw: string, field: string): JsonValue {
@@ -230,6 +237,25 @@ export function decodeRecord(id: string, reply: unknown): SessionData {
     expiresAt: headerDate(id, reply, 5),
     version: headerInteger(id, reply, 0, 1),
   };
+}
+
+/**
+ * A session read by get with touch: the script's reply `[record as read, lastActivity and expiresAt as it
+ * wrote them (two 17-character fields)]`.
+ */
+export function decodeTouched(id: string, reply: unknown): SessionData {
+  const [record, slid] = Array.isArray(reply) ? reply : [];
+  if (typeof slid !== 'string' || slid.length !== 34) {
+    throw decodeError(
+      id,
+      '(reply)',
+      `is not what get with touch replies: ${JSON.stringify(reply).slice(0, 40)}`,
+    );
+  }
+  const session = decodeRecord(id, record);
+  session.lastActivity = fieldDate(id, slid, 0, 'lastActivity');
+  session.expiresAt = fieldDate(id, slid, 17, 'expiresAt');
+  return session;
 }
 
 /** The session a set or create wrote, from its validated input and the times and version Redis assigned. */
