@@ -104,7 +104,7 @@ const SCRIPTS = {
   update: ['agentSessionStoreUpdateV4', UPDATE_LUA, undefined],
   increment: ['agentSessionStoreIncrementV4', INCREMENT_LUA, undefined],
   touch: ['agentSessionStoreTouchV3', TOUCH_LUA, 2],
-  delete: ['agentSessionStoreDeleteV1', DELETE_LUA, 2],
+  delete: ['agentSessionStoreDeleteV2', DELETE_LUA, undefined],
   // Variable key count: the first argument is the number of keys.
   count: ['agentSessionStoreCountV2', COUNT_LUA, undefined],
   list: ['agentSessionStoreListV2', LIST_LUA, undefined],
@@ -707,7 +707,7 @@ export class RedisSessionStore extends SessionStore {
   }
 
   protected async doDelete(id: string): Promise<boolean> {
-    const reply = await this.#run(id, () => this.#scripts.delete(...this.#keys(id), id));
+    const reply = await this.#run(id, () => this.#scripts.delete(...this.#writeKeys(id), id));
     return reply === 1;
   }
 

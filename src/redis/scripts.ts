@@ -460,11 +460,16 @@ return 1
 `;
 
 /**
- * delete. KEYS[1] session key, KEYS[2] index shard. ARGV[1] id.
- * Reply: 1 when a live session was deleted, else 0. The index entry goes either way. No operation id: a
- * second run deletes nothing more (it replies 0).
+ * delete. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
+ * ARGV[1] id.
+ * Reply: 1 when a live session was deleted, else 0. The index entry goes either way. A second send of the
+ * same call replies as the first did.
  */
-export const DELETE_LUA = `
+export const DELETE_LUA = `${lua(OP)}
+local done = op_done()
+if done then return tonumber(done) end
+-- The outcome is recorded before the first write (see OP), so it is known before the key goes.
+if OPKEY then op_record(redis.call('EXISTS', KEYS[1])) end
 local n = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return n

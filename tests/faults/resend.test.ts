@@ -179,7 +179,7 @@ describe('Redis Cluster: a write in flight when its node connection drops', () =
 });
 
 describe('a standalone client of yours with ioredis defaults, which re-sends after a reconnect', () => {
-  it('incrementCounter, getOrCreate and set are applied once', async () => {
+  it('incrementCounter, getOrCreate, set and delete are applied once', async () => {
     const server = await startRedis();
     cleanups.push(() => server.stop());
     // ioredis defaults: autoResendUnfulfilledCommands and an offline queue. The store cannot change them.
@@ -215,6 +215,15 @@ describe('a standalone client of yours with ioredis defaults, which re-sends aft
         expect.soft(stored?.userId, said).toBe(`again-${attempt}`);
       } else {
         expect.soft(stored?.version, said).toBeLessThanOrEqual(before + 1);
+      }
+      // A delete sent twice still reports that it deleted the session.
+      const deleted = await dropMidWrite(client, server, () => store.delete(id));
+      const gone = !(await reader.exists(id));
+      const told = `attempt ${attempt}: delete ${deleted.ok ? `resolved ${String(deleted.value)}` : `rejected: ${describeError(deleted.error)}`}, gone ${gone}`;
+      console.log('[faults] standalone re-send, delete:', told);
+      if (deleted.ok) {
+        expect.soft(deleted.value, told).toBe(true);
+        expect.soft(gone, told).toBe(true);
       }
     }
   });
