@@ -1,5 +1,6 @@
 // What a user sees when Redis cannot be used: the rejection names the reason, carries the underlying
 // error as `cause`, and suggests the right fix.
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessionStoreUnavailableError, isSessionValidationError, RedisSessionStore } from '../src/index.js';
 import {
@@ -107,6 +108,32 @@ describe('a full Redis (maxmemory with noeviction) refuses writes loudly', () =>
       expect(existing?.version).toBe(1);
     } finally {
       await store.close();
+      await server.stop();
+    }
+  });
+
+  it('delete still frees memory, also when writes carry operation ids', async () => {
+    const server = await startRedisProcess({ args: ['--maxmemory-policy', 'noeviction'] });
+    // A client of yours with ioredis defaults re-sends after a reconnect: its writes carry operation ids.
+    const client = new Redis(server.url);
+    const withIds = new RedisSessionStore({ client, keyPrefix: 'oom:' });
+    const owned = new RedisSessionStore({ url: server.url, keyPrefix: 'oom:' });
+    try {
+      expect((await withIds.getStats()).operationIds).toBe(true);
+      expect((await owned.getStats()).operationIds).toBe(false);
+      for (const id of ['a', 'b']) await owned.set(id, { metadata: { big: 'x'.repeat(2000) } });
+      await redisCommand(server.port, ['CONFIG', 'SET', 'maxmemory', '1']);
+      expect(await withIds.delete('a')).toBe(true);
+      expect(await withIds.delete('never-there')).toBe(false);
+      expect(await owned.delete('b')).toBe(true);
+      await redisCommand(server.port, ['CONFIG', 'SET', 'maxmemory', '0']);
+      expect(await owned.exists('a')).toBe(false);
+      expect(await owned.exists('b')).toBe(false);
+      expect(await owned.countActive()).toBe(0);
+    } finally {
+      await withIds.close();
+      await owned.close();
+      client.disconnect();
       await server.stop();
     }
   });

@@ -308,7 +308,7 @@ describe('corrupted records', () => {
     expect(((await suite.admin.get(shortKey)) as string).length).toBe(WRITTEN_LENGTH);
   });
 
-  it('get with touch returns the session exactly as it now is stored', async () => {
+  it('get with touch returns a live session exactly as it now is stored', async () => {
     const store = newStore();
     await store.set('slide', { userId: 'u', metadata: { a: [1, { b: null }] } });
     await new Promise((resolve) => setTimeout(resolve, 5));

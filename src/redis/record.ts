@@ -245,17 +245,15 @@ export function decodeRecord(id: string, reply: unknown): SessionData {
  */
 export function decodeTouched(id: string, reply: unknown): SessionData {
   const [record, slid] = Array.isArray(reply) ? reply : [];
-  if (typeof slid !== 'string' || slid.length !== 34) {
+  if (typeof record !== 'string' || typeof slid !== 'string' || slid.length !== 34) {
     throw decodeError(
       id,
       '(reply)',
       `is not what get with touch replies: ${JSON.stringify(reply).slice(0, 40)}`,
     );
   }
-  const session = decodeRecord(id, record);
-  session.lastActivity = fieldDate(id, slid, 0, 'lastActivity');
-  session.expiresAt = fieldDate(id, slid, 17, 'expiresAt');
-  return session;
+  // The record as it now is stored: the two fields put in place (header characters 70 to 103).
+  return decodeRecord(id, record.slice(0, 70) + slid + record.slice(104));
 }
 
 /** The session a set or create wrote, from its validated input and the times and version Redis assigned. */

@@ -463,15 +463,17 @@ return 1
  * delete. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
  * ARGV[1] id.
  * Reply: 1 when a live session was deleted, else 0. The index entry goes either way. A second send of the
- * same call replies as the first did.
+ * same call replies as the first did (also 0: a session created again in between is not deleted).
  */
 export const DELETE_LUA = `${lua(OP)}
 local done = op_done()
 if done then return tonumber(done) end
--- The outcome is recorded before the first write (see OP), so it is known before the key goes.
-if OPKEY then op_record(redis.call('EXISTS', KEYS[1])) end
+-- The outcome is recorded after the DEL, unlike the other writes (see OP): a full Redis refuses a
+-- script at its first command that may grow memory, and DEL frees memory, so deleting works under
+-- maxmemory (noeviction), and once the script has written, the record's SET is let through.
 local n = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+op_record(n)
 return n
 `;
 

@@ -42,6 +42,7 @@ function mentionsRedirection(error: unknown): boolean {
 async function replicationOffsets(port: number): Promise<{ master: number; replica: number }> {
   const info = String(await redisCommand(port, ['INFO', 'replication']));
   const master = Number(/^master_repl_offset:(\d+)/m.exec(info)?.[1] ?? Number.NaN);
+  if (!Number.isFinite(master)) throw new Error(`no master_repl_offset in INFO replication of ${port}`);
   const replica = Number(/^slave0:.*offset=(\d+)/m.exec(info)?.[1] ?? -1);
   return { master, replica };
 }
