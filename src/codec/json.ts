@@ -43,11 +43,6 @@ export function findNonJson(value: unknown, path: string): { path: string; probl
   return explainNonJson(value, path);
 }
 
-/** Whether `value` is JSON by findNonJson's rules, without describing anything when it is not. */
-export function isJson(value: unknown): boolean {
-  return isPlainJson(value, 0, []);
-}
-
 /**
  * Whether `value` is JSON, by the same rules as explainNonJson, without building any description.
  * `stack` holds the containers being visited (a repeat is a cycle); it is left unbalanced on `false`.

@@ -546,29 +546,22 @@ export class RedisSessionStore extends SessionStore {
 
   /** The key count and KEYS of a write script: session, index shard and, when used, a new operation id. */
   #writeKeys(id: string): (string | number)[] {
-    const bucket = bucketOf(id);
-    const key = (this.#keyPrefixes[bucket] as string) + id;
-    const index = this.#indexKeys[bucket] as string;
+    const [key, index] = this.#keys(id);
     if (!this.#opIds) return [2, key, index];
-    return [3, key, index, this.#opKey(bucket)];
-  }
-
-  /** A new operation id's key in `bucket` (see "Operation ids" in src/redis/scripts.ts). */
-  #opKey(bucket: number): string {
     this.#opSeq += 1;
-    return opKey(this.#prefix, bucket, `${this.#opPrefix}${this.#opSeq.toString(36)}`);
+    return [3, key, index, opKey(this.#prefix, bucketOf(id), `${this.#opPrefix}${this.#opSeq.toString(36)}`)];
   }
 
   /** KEYS and the leading ARGV that set and getOrCreate share: id, TTL, default TTL, cap, createdAt. */
   #writeArgs(id: string, input: NormalizedInput, ttlMs: number | undefined): (string | number)[] {
-    const bucket = bucketOf(id);
-    const key = (this.#keyPrefixes[bucket] as string) + id;
-    const index = this.#indexKeys[bucket] as string;
-    const ttl = ttlMs ?? '';
-    const createdAt = input.createdAt?.getTime() ?? '';
-    return this.#opIds
-      ? [3, key, index, this.#opKey(bucket), id, ttl, this.options.defaultTtlMs, this.#maxLifetime, createdAt]
-      : [2, key, index, id, ttl, this.options.defaultTtlMs, this.#maxLifetime, createdAt];
+    return [
+      ...this.#writeKeys(id),
+      id,
+      ttlMs ?? '',
+      this.options.defaultTtlMs,
+      this.#maxLifetime,
+      input.createdAt?.getTime() ?? '',
+    ];
   }
 
   // ---- storage hooks ----
@@ -584,16 +577,14 @@ export class RedisSessionStore extends SessionStore {
     return reply === null ? null : decodeRecord(id, reply);
   }
 
-  protected doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
+  protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
     const { rest, size } = encodeInput(id, input);
-    // A throw here (the size check) reaches the caller as a rejection: set() is async.
     this.assertSize(size, id);
-    return this.#run(id, () => this.#scripts.set(...this.#writeArgs(id, input, ttlMs), size, rest)).then(
-      (reply) => {
-        const { now, createdAt, version, expiresAt } = decodeWritten(id, reply);
-        return sessionFromInput(id, input, now, createdAt, version, expiresAt);
-      },
+    const reply = await this.#run(id, () =>
+      this.#scripts.set(...this.#writeArgs(id, input, ttlMs), size, rest),
     );
+    const { now, createdAt, version, expiresAt } = decodeWritten(id, reply);
+    return sessionFromInput(id, input, now, createdAt, version, expiresAt);
   }
 
   protected async doGetOrCreate(

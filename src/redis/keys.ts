@@ -35,12 +35,17 @@ function bucketOfBytes(id: string): number {
 
 /** `<prefix>{b<N>}:s:<id>`: the string holding one session's record (src/redis/record.ts). */
 export function sessionKey(prefix: string, id: string, bucket = bucketOf(id)): string {
-  return `${prefix}{b${bucket}}:s:${id}`;
+  return `${sessionKeyPrefix(prefix, bucket)}${id}`;
 }
 
-/** What every session key of a bucket starts with, by bucket: `sessionKey` is `prefixes[bucket] + id`. */
+/** What every session key of bucket N starts with: `<prefix>{b<N>}:s:`. */
+function sessionKeyPrefix(prefix: string, bucket: number): string {
+  return `${prefix}{b${bucket}}:s:`;
+}
+
+/** `sessionKeyPrefix` of every bucket, by bucket: a session key is `prefixes[bucket] + id`. */
 export function sessionKeyPrefixes(prefix: string): string[] {
-  return Array.from({ length: BUCKETS }, (_, bucket) => `${prefix}{b${bucket}}:s:`);
+  return Array.from({ length: BUCKETS }, (_, bucket) => sessionKeyPrefix(prefix, bucket));
 }
 
 /** `<prefix>{b<N>}:idx`: the sorted set of that bucket's session ids, scored by expiry in epoch ms. */

@@ -18,6 +18,7 @@
 import { cloneTrustedJsonObject, type JsonValue } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
+import { buildSession } from '../store/records.js';
 import type { NormalizedInput } from '../store/validation.js';
 
 /** Characters of the header, its final newline included (the scripts check records against it too). */
@@ -44,47 +45,31 @@ const DATE_JSON_BYTES = 26;
  * UTF-8 length of the joined texts is the sum of their lengths.
  */
 export function encodeInput(id: string, input: NormalizedInput): { rest: string; size: number } {
+  const esc = input.escalated ? 'true' : 'false';
+  let body = `${JSON.stringify(input.userId)}\n${JSON.stringify(input.threadId)}\n${JSON.stringify(input.requestId)}\n${esc}\n{`;
   const metadata = input.metadata;
   const keys = Object.keys(metadata);
-  const count = String(input.messageCount);
-  // The pieces in one array, joined once: no intermediate strings on the way to the record text.
-  // messageCount is non-negative: zero-padded to the header's 17 characters.
-  const parts = new Array<string>(9 + 4 * keys.length);
-  parts[0] = count.padStart(17, '0');
-  parts[1] = '\n';
-  parts[2] = JSON.stringify(input.userId);
-  parts[3] = '\n';
-  parts[4] = JSON.stringify(input.threadId);
-  parts[5] = '\n';
-  parts[6] = JSON.stringify(input.requestId);
-  parts[7] = input.escalated ? '\ntrue\n{' : '\nfalse\n{';
-  let at = 8;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    parts[at] = i === 0 ? '\n' : ',\n';
-    parts[at + 1] = JSON.stringify(key);
-    parts[at + 2] = '\t:';
-    parts[at + 3] = JSON.stringify(metadata[key]) as string;
-    at += 4;
+    body += `${i === 0 ? '' : ','}\n${JSON.stringify(key)}\t:${JSON.stringify(metadata[key])}`;
   }
-  parts[at] = '}';
-  const rest = parts.join('');
-  // The data against the session JSON: the 18 characters before it (messageCount and newline), 4 line
-  // breaks that are not there, and per metadata entry the `\n` and `\t` that JSON.stringify would not
-  // write.
+  body += '}';
+  // The body against the session JSON: 4 line breaks that are not there, and per metadata entry the
+  // `\n` and `\t` that JSON.stringify would not write.
   const createdAt =
     input.createdAt === undefined ? DATE_JSON_BYTES : (JSON.stringify(input.createdAt) as string).length;
+  const count = String(input.messageCount);
   const size =
     SIZE_FRAME.length +
     Buffer.byteLength(JSON.stringify(id), 'utf8') +
-    Buffer.byteLength(rest, 'utf8') -
-    18 -
+    Buffer.byteLength(body, 'utf8') -
     4 -
     2 * keys.length +
     count.length +
     createdAt +
     3 * DATE_JSON_BYTES;
-  return { rest, size };
+  // messageCount is non-negative: zero-padded to the header's 17 characters.
+  return { rest: `${count.padStart(17, '0')}\n${body}`, size };
 }
 
 /**
@@ -151,28 +136,22 @@ function fixedInteger(text: string, start: number): number {
   return negative ? -value : value;
 }
 
-/** The integer field `field` written in the 17 characters of `text` at `start`; at least `min`. */
-function fieldInteger(id: string, text: string, start: number, field: string, min: number): number {
+/** Header field `index` (0 = version … 7 = messageCount) of a record or write reply; at least `min`. */
+function headerInteger(id: string, text: string, index: number, min: number): number {
+  const start = 2 + 17 * index;
   const value = fixedInteger(text, start);
   if (!Number.isSafeInteger(value) || value < min) {
+    const field = HEADER_FIELDS[index] as string;
     throw decodeError(id, field, `is not an integer ≥ ${min}: ${text.slice(start, start + 17)}`);
   }
   return value;
 }
 
-function fieldDate(id: string, text: string, start: number, field: string): Date {
-  const value = new Date(fieldInteger(id, text, start, field, Number.MIN_SAFE_INTEGER));
-  if (Number.isNaN(value.getTime())) throw decodeError(id, field, 'is out of the Date range');
-  return value;
-}
-
-/** Header field `index` (0 = version … 7 = messageCount) of a record or write reply. */
-function headerInteger(id: string, text: string, index: number, min: number): number {
-  return fieldInteger(id, text, 2 + 17 * index, HEADER_FIELDS[index] as string, min);
-}
-
 function headerDate(id: string, text: string, index: number): Date {
-  return fieldDate(id, text, 2 + 17 * index, HEADER_FIELDS[index] as string);
+  const value = new Date(headerInteger(id, text, index, Number.MIN_SAFE_INTEGER));
+  if (Number.isNaN(value.getTime()))
+    throw decodeError(id, HEADER_FIELDS[index] as string, 'is out of the Date range');
+  return value;
 }
 
 function json(id: string, raw: string, field: string): JsonValue {
@@ -265,21 +244,14 @@ export function sessionFromInput(
   version: number,
   expiresAtMs: number,
 ): SessionData {
-  // buildSession's fields, built directly: Redis already assigned createdAt and the version. The input
-  // was validated (plain objects, string keys, JSON values), so the cheaper trusted copy is safe.
-  const now = new Date(nowMs);
-  return {
-    sessionId: id,
-    userId: input.userId,
-    threadId: input.threadId,
-    messageCount: input.messageCount,
-    escalated: input.escalated,
-    metadata: cloneTrustedJsonObject(input.metadata),
-    requestId: input.requestId,
-    createdAt: new Date(createdAtMs),
-    updatedAt: now,
-    lastActivity: now,
-    expiresAt: new Date(expiresAtMs),
-    version,
-  };
+  // buildSession counts the version up from the previous one; Redis already assigned it. The input was
+  // validated (plain objects, string keys, JSON values), so the cheaper trusted copy is safe.
+  return buildSession(
+    id,
+    input,
+    nowMs,
+    expiresAtMs,
+    { createdAt: new Date(createdAtMs), version: version - 1 },
+    cloneTrustedJsonObject,
+  );
 }

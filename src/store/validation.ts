@@ -1,13 +1,6 @@
 // Input checks shared by every store. Each throws SessionValidationError naming the field at fault and
 // returns the value in the normalised form the backends receive.
-import {
-  findNonJson,
-  isJson,
-  isPlainObject,
-  type JsonObject,
-  type JsonValue,
-  setOwn,
-} from '../codec/json.js';
+import { findNonJson, isPlainObject, type JsonObject, type JsonValue, setOwn } from '../codec/json.js';
 import {
   MAX_SESSION_ID_LENGTH,
   PATCH_KEYS,
@@ -63,17 +56,13 @@ export function validateSafeInteger(value: unknown, field: string, min = Number.
   return value === 0 ? 0 : value; // -0 would not survive JSON text
 }
 
-// `field` and, when given, `name`: the path `field.name`, formatted only when the check fails, so that
-// valid input (the common case) builds no strings.
-const at = (field: string, name?: string): string => (name === undefined ? field : `${field}.${name}`);
-
-function validateNullableString(value: unknown, field: string, name?: string): string | null {
+function validateNullableString(value: unknown, field: string): string | null {
   if (value === null || typeof value === 'string') return value;
-  fail(at(field, name), `expected a string or null, got ${kind(value)}`);
+  fail(field, `expected a string or null, got ${kind(value)}`);
 }
 
-function validateBoolean(value: unknown, field: string, name?: string): boolean {
-  if (typeof value !== 'boolean') fail(at(field, name), `expected a boolean, got ${kind(value)}`);
+function validateBoolean(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') fail(field, `expected a boolean, got ${kind(value)}`);
   return value;
 }
 
@@ -84,11 +73,9 @@ export function validateJson(value: unknown, path: string): JsonValue {
   return value as JsonValue;
 }
 
-export function validateMetadata(value: unknown, field = 'metadata', name?: string): JsonObject {
-  if (!isPlainObject(value)) fail(at(field, name), `expected a plain object, got ${kind(value)}`);
-  // The path is formatted, and the value walked again to say where, only when it is not JSON.
-  if (!isJson(value)) validateJson(value, at(field, name));
-  return value as JsonObject;
+export function validateMetadata(value: unknown, field = 'metadata'): JsonObject {
+  if (!isPlainObject(value)) fail(field, `expected a plain object, got ${kind(value)}`);
+  return validateJson(value, field) as JsonObject;
 }
 
 /** The fields `set` and `getOrCreate` write, with defaults applied. */
@@ -111,13 +98,6 @@ const INPUT_KEYS: ReadonlySet<string> = new Set([
   'version',
 ]);
 
-/** An input's messageCount: absent is 0; the path is formatted only for a bad value. */
-function validateCount(value: unknown, field: string): number {
-  if (value === undefined) return 0;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
-  return validateSafeInteger(value, at(field, 'messageCount'), 0);
-}
-
 export function validateInput(id: string, data: unknown, field: string): NormalizedInput {
   if (data === undefined) data = {};
   if (!isPlainObject(data)) fail(field, `expected an object, got ${kind(data)}`);
@@ -136,13 +116,17 @@ export function validateInput(id: string, data: unknown, field: string): Normali
     createdAt = input.createdAt;
   }
   return {
-    userId: input.userId === undefined ? null : validateNullableString(input.userId, field, 'userId'),
-    threadId: input.threadId === undefined ? null : validateNullableString(input.threadId, field, 'threadId'),
-    messageCount: validateCount(input.messageCount, field),
-    escalated: input.escalated === undefined ? false : validateBoolean(input.escalated, field, 'escalated'),
-    metadata: input.metadata === undefined ? {} : validateMetadata(input.metadata, field, 'metadata'),
+    userId: input.userId === undefined ? null : validateNullableString(input.userId, `${field}.userId`),
+    threadId:
+      input.threadId === undefined ? null : validateNullableString(input.threadId, `${field}.threadId`),
+    messageCount:
+      input.messageCount === undefined
+        ? 0
+        : validateSafeInteger(input.messageCount, `${field}.messageCount`, 0),
+    escalated: input.escalated === undefined ? false : validateBoolean(input.escalated, `${field}.escalated`),
+    metadata: input.metadata === undefined ? {} : validateMetadata(input.metadata, `${field}.metadata`),
     requestId:
-      input.requestId === undefined ? null : validateNullableString(input.requestId, field, 'requestId'),
+      input.requestId === undefined ? null : validateNullableString(input.requestId, `${field}.requestId`),
     createdAt,
   };
 }
