@@ -612,7 +612,9 @@ export class RedisSessionStore extends SessionStore {
       const { now, createdAt, expiresAt } = decodeWritten(id, reply);
       return { session: sessionFromInput(id, input, now, createdAt, 1, expiresAt), created: true };
     }
-    return { session: decodeRecord(id, reply), created: false };
+    // An existing session: touched (the record and the fields the slide wrote) or as stored.
+    const session = Array.isArray(reply) ? decodeTouched(id, reply) : decodeRecord(id, reply);
+    return { session, created: false };
   }
 
   protected async doUpdate(

@@ -105,14 +105,15 @@ end
 `;
 const TOUCHED = `
 -- Slides the session whose record s was just read: lastActivity and expiresAt rewritten in place
--- (SETRANGE of 34 bytes), key expiry and index entry moved. Returns the record as it now is.
+-- (SETRANGE of 34 bytes), key expiry and index entry moved. Returns { s, the 34 characters written }:
+-- Node puts them in place (record.ts decodeTouched), so no second copy of the record is built here.
 local function touched(key, idx, id, s, now, maxlife)
   check(s)
   local ex = expiry(now, hnum(s, 2), hnum(s, 3), maxlife)
-  local la_ex = string.format('%017d%017d', now, ex)
-  redis.call('SETRANGE', key, 70, la_ex)
+  local slid = string.format('%017d%017d', now, ex)
+  redis.call('SETRANGE', key, 70, slid)
   expire_at(key, idx, id, fmt(ex))
-  return string.sub(s, 1, 70) .. la_ex .. string.sub(s, 105)
+  return { s, slid }
 end
 `;
 const STORE = `
@@ -133,11 +134,11 @@ local function store(key, idx, id, record, ex)
 end
 `;
 const WRITE_NEW = `
--- Writes a new session (version 1): the first seven header fields (version, TTL, createdAt, updatedAt,
+-- Writes a new or replaced session: the first seven header fields (version, TTL, createdAt, updatedAt,
 -- lastActivity, expiresAt, encoded size) formatted here, followed by \`rest\`, which Node formatted:
 -- messageCount, the header's newline, then the data. Returns the seven fields as one string.
-local function write_record(key, idx, id, ttl, ca, now, ex, size, rest)
-  local head = string.format('A1%017d%017d%017d%017d%017d%017d%017d', 1, ttl, ca, now, now, ex, size)
+local function write_record(key, idx, id, v, ttl, ca, now, ex, size, rest)
+  local head = string.format('A1%017d%017d%017d%017d%017d%017d%017d', v, ttl, ca, now, now, ex, size)
   op_record(head)
   store(key, idx, id, head .. rest, ex)
   return head
@@ -151,27 +152,12 @@ const lua = (...parts: string[]): string => parts.join('');
  * get with touch (get without touch is a plain GET). KEYS[1] session key, KEYS[2] index shard.
  * ARGV[1] session id, ARGV[2] max lifetime ms or ''.
  * Reply: 0 when absent, else { the record as it was read, the 34 characters of lastActivity and expiresAt
- * written in its place }: Node puts the two together, so the script builds no second copy of the record.
- * The most frequent script after set: written out without helper functions (see set), the steps those
- * of check and TOUCHED.
+ * written in its place } (TOUCHED).
  */
-export const GET_LUA = `
+export const GET_LUA = `${lua(NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, TOUCHED)}
 local s = redis.call('GET', KEYS[1])
 if not s then return 0 end
-if not string.find(s, '${HEADER_PATTERN}') then error('SESSDECODE (record)') end
-local t = redis.call('TIME')
-local now = t[1] * 1000 + (t[2] - t[2] % 1000) / 1000
-local ex = now + tonumber(string.sub(s, 20, 36))
-if ARGV[2] ~= '' then
-  local cap = tonumber(string.sub(s, 37, 53)) + tonumber(ARGV[2])
-  if cap < ex then ex = cap end
-end
-local slid = string.format('%017d%017d', now, ex)
-redis.call('SETRANGE', KEYS[1], 70, slid)
-local exs = string.format('%d', ex)
-redis.call('PEXPIREAT', KEYS[1], exs)
-redis.call('ZADD', KEYS[2], exs, ARGV[1])
-return { s, slid }
+return touched(KEYS[1], KEYS[2], ARGV[1], s, now_ms(), ARGV[2])
 `;
 
 /**
@@ -184,19 +170,11 @@ return { s, slid }
  * expiresAt, encoded size), one string.
  * A previous record that does not parse (or a key of another type) is replaced, not reported: set is
  * also the way to repair one.
- *
- * The most frequent write, so it is written out without helper functions (each one is a closure created
- * on every call) and with as few conversions as it needs; the steps are those of OP, STORE and
- * write_record.
  */
-export const SET_LUA = `
-local OPKEY = KEYS[3]
-if OPKEY then
-  local done = redis.call('GET', OPKEY)
-  if done then return done end
-end
-local t = redis.call('TIME')
-local now = t[1] * 1000 + (t[2] - t[2] % 1000) / 1000
+export const SET_LUA = `${lua(OP, NOW_MS, FMT, STORE, WRITE_NEW)}
+local done = op_done()
+if done then return done end
+local now = now_ms()
 local v, ttl, ca = 1, tonumber(ARGV[2]), nil
 -- The previous record's version, TTL and createdAt. pcall: a key of another type is replaced too (its
 -- error reply is a table, whose length is 0).
@@ -218,23 +196,12 @@ end
 -- and keeps its createdAt: add the version's extra digits, and the 3 bytes by which a Date's JSON text
 -- outside the years 0 to 9999 (\`+YYYYYY\`) is longer.
 local size = tonumber(ARGV[6])
-if v >= 10 then size = size + #string.format('%d', v) - 1 end
+if v >= 10 then size = size + #fmt(v) - 1 end
 if ca ~= assumed then
   if ca < -62167219200000 or ca >= 253402300800000 then size = size + 3 end
   if assumed < -62167219200000 or assumed >= 253402300800000 then size = size - 3 end
 end
-local head = string.format('A1%017d%017d%017d%017d%017d%017d%017d', v, ttl, ca, now, now, ex, size)
-if OPKEY then redis.call('SET', OPKEY, head, 'PX', ${OP_WINDOW_MS}) end
--- Index entry first, then the record (see STORE); an expiry not after the epoch removes the session.
-if ex <= 0 then
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  return head
-end
-local exs = string.format('%d', ex)
-redis.call('ZADD', KEYS[2], exs, ARGV[1])
-redis.call('SET', KEYS[1], head .. ARGV[7], 'PXAT', exs)
-return head
+return write_record(KEYS[1], KEYS[2], ARGV[1], v, ttl, ca, now, ex, size, ARGV[7])
 `;
 
 /**
@@ -242,7 +209,8 @@ return head
  * ARGV[1] id, ARGV[2] TTL ms or '', ARGV[3] default TTL ms, ARGV[4] max lifetime ms or '',
  * ARGV[5] createdAt ms or '', ARGV[6] and ARGV[7] the encoded size and the rest of the record for a new
  * session (as for set), ARGV[8] '1' to touch an existing session / '0'.
- * Reply: existing → its whole record; created → the first seven header fields written (as set replies).
+ * Reply: existing → its whole record, or with touch { record as read, the 34 characters written } (as get
+ * with touch replies); created → the first seven header fields written (as set replies).
  */
 export const GET_OR_CREATE_LUA = `${lua(OP, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, TOUCHED, STORE, WRITE_NEW)}
 local done = op_done()
@@ -257,7 +225,7 @@ if s then
 end
 local ttl = tonumber(ARGV[2]) or tonumber(ARGV[3])
 local ca = tonumber(ARGV[5]) or now
-return write_record(KEYS[1], KEYS[2], ARGV[1], ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6], ARGV[7])
+return write_record(KEYS[1], KEYS[2], ARGV[1], 1, ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6], ARGV[7])
 `;
 
 /**
@@ -307,7 +275,6 @@ if sets + removes > 0 then
   if string.sub(meta, 1, 1) ~= '{' or string.sub(meta, -1) ~= '}' then error('SESSDECODE metadata') end
   -- The entries in record order: key JSON and value JSON texts, and each key's position.
   local keys, values, index, n = {}, {}, {}, 0
-  -- Entries before the patch; live: entries after it (for the commas between them).
   local p = string.find(meta, '\\n', 1, true)
   while p do
     local q = string.find(meta, '\\n', p + 1, true)
@@ -320,6 +287,7 @@ if sets + removes > 0 then
     index[keys[n]] = n
     p = q
   end
+  -- Entries before the patch; live: entries after it (for the commas between them).
   local before, live = n, n
   for _ = 1, sets do
     local key, value = ARGV[i + 1], ARGV[i + 2]
