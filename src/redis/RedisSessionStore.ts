@@ -16,13 +16,13 @@ import { type GetOrCreateResult, SessionStore, type SessionStoreOptions } from '
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { allIndexKeys, BUCKETS, bucketOf, bucketSlot, opKey, sessionKeyPrefixes } from './keys.js';
 import {
+  completeWritten,
   decodeRecord,
   decodeTouched,
-  decodeWritten,
   encodeInput,
   keyText,
-  sessionFromInput,
   WRITTEN_LENGTH,
+  writtenSession,
 } from './record.js';
 import {
   CLEANUP_LUA,
@@ -580,11 +580,10 @@ export class RedisSessionStore extends SessionStore {
   protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
     const { rest, size } = encodeInput(id, input);
     this.assertSize(size, id);
-    const reply = await this.#run(id, () =>
-      this.#scripts.set(...this.#writeArgs(id, input, ttlMs), size, rest),
-    );
-    const { now, createdAt, version, expiresAt } = decodeWritten(id, reply);
-    return sessionFromInput(id, input, now, createdAt, version, expiresAt);
+    const pending = this.#run(id, () => this.#scripts.set(...this.#writeArgs(id, input, ttlMs), size, rest));
+    // Built while Redis works: only the reply's times and version are left for after it.
+    const session = writtenSession(id, input);
+    return completeWritten(id, session, await pending);
   }
 
   protected async doGetOrCreate(
@@ -609,8 +608,7 @@ export class RedisSessionStore extends SessionStore {
       ),
     );
     if (typeof reply === 'string' && reply.length === WRITTEN_LENGTH) {
-      const { now, createdAt, expiresAt } = decodeWritten(id, reply);
-      return { session: sessionFromInput(id, input, now, createdAt, 1, expiresAt), created: true };
+      return { session: completeWritten(id, writtenSession(id, input), reply), created: true };
     }
     // An existing session: touched (the record and the fields the slide wrote) or as stored.
     const session = Array.isArray(reply) ? decodeTouched(id, reply) : decodeRecord(id, reply);

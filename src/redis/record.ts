@@ -18,7 +18,6 @@
 import { cloneTrustedJsonObject, type JsonValue } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
-import { buildSession } from '../store/records.js';
 import type { NormalizedInput } from '../store/validation.js';
 
 /** Characters of the header, its final newline included (the scripts check records against it too). */
@@ -235,23 +234,39 @@ export function decodeTouched(id: string, reply: unknown): SessionData {
   return decodeRecord(id, record.slice(0, 70) + slid + record.slice(104));
 }
 
-/** The session a set or create wrote, from its validated input and the times and version Redis assigned. */
-export function sessionFromInput(
-  id: string,
-  input: NormalizedInput,
-  nowMs: number,
-  createdAtMs: number,
-  version: number,
-  expiresAtMs: number,
-): SessionData {
-  // buildSession counts the version up from the previous one; Redis already assigned it. The input was
-  // validated (plain objects, string keys, JSON values), so the cheaper trusted copy is safe.
-  return buildSession(
-    id,
-    input,
-    nowMs,
-    expiresAtMs,
-    { createdAt: new Date(createdAtMs), version: version - 1 },
-    cloneTrustedJsonObject,
-  );
+/**
+ * The session a set or create is writing, built from its validated input while the command is on its way,
+ * so the metadata copy costs the caller nothing beside the round trip. Its times and version are
+ * placeholders until `completeWritten` puts in what Redis assigned; it is never handed out before that.
+ */
+export function writtenSession(id: string, input: NormalizedInput): SessionData {
+  // The input was validated (plain objects, string keys, JSON values), so the cheaper trusted copy is safe.
+  return {
+    sessionId: id,
+    userId: input.userId,
+    threadId: input.threadId,
+    messageCount: input.messageCount,
+    escalated: input.escalated,
+    metadata: cloneTrustedJsonObject(input.metadata),
+    requestId: input.requestId,
+    createdAt: PENDING,
+    updatedAt: PENDING,
+    lastActivity: PENDING,
+    expiresAt: PENDING,
+    version: 0,
+  };
+}
+
+const PENDING = new Date(Number.NaN);
+
+/** Completes a `writtenSession` with the times and version from the write's reply (decodeWritten). */
+export function completeWritten(id: string, session: SessionData, reply: unknown): SessionData {
+  const { version, createdAt, now, expiresAt } = decodeWritten(id, reply);
+  const at = new Date(now);
+  session.createdAt = new Date(createdAt);
+  session.updatedAt = at;
+  session.lastActivity = at;
+  session.expiresAt = new Date(expiresAt);
+  session.version = version;
+  return session;
 }
