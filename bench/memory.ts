@@ -4,7 +4,6 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { LRUCache } from 'lru-cache';
 import type { SessionData } from '../src/codec/SessionData.js';
-import { InMemorySessionStore } from '../src/memory/InMemorySessionStore.js';
 import { sessionIds, sessionInput } from './fixtures.js';
 import {
   type BenchCase,
@@ -15,6 +14,7 @@ import {
   ratio,
   runGroup,
 } from './lib.js';
+import { loadLibrary } from './library.js';
 
 /** Sessions the benchmarked stores hold; every operation cycles through them. */
 const SESSIONS = 1000;
@@ -28,6 +28,7 @@ export interface MemoryBenchResult {
 export async function runMemoryBench(settings: GroupSettings): Promise<MemoryBenchResult> {
   console.log(`\n== InMemorySessionStore: ${SESSIONS} sessions, ${BATCH} operations per sample ==`);
   const ids = sessionIds('mem', SESSIONS);
+  const { InMemorySessionStore } = await loadLibrary();
 
   const store = new InMemorySessionStore({ maxSessions: SESSIONS * 2 });
   for (let i = 0; i < SESSIONS; i++) await store.set(ids[i] as string, sessionInput(i));
@@ -145,6 +146,7 @@ async function reportFootprint(): Promise<void> {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const ids = sessionIds('footprint', count);
+  const { InMemorySessionStore } = await loadLibrary();
   const inputs = ids.map((_, i) => sessionInput(i));
   gc();
   gc();

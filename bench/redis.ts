@@ -6,11 +6,8 @@ import { RedisStore } from 'connect-redis';
 import type { SessionData as ExpressSessionData } from 'express-session';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { SessionCodec } from '../src/codec/SessionCodec.js';
 import type { SessionData, SessionInput } from '../src/codec/SessionData.js';
-import { InMemorySessionStore } from '../src/memory/InMemorySessionStore.js';
 import { sessionKey } from '../src/redis/keys.js';
-import type { SessionStore } from '../src/store/SessionStore.js';
 import { startRedisProcess } from '../tests/helpers/redis-servers.js';
 import { sessionIds, sessionInput } from './fixtures.js';
 import {
@@ -29,6 +26,7 @@ import {
   runGroup,
   runPaired,
 } from './lib.js';
+import { loadLibrary } from './library.js';
 
 /** The targets: label, our operation, the baseline, the ratio ours must reach (ops/s ours / baseline). */
 const TARGETS: [string, string, string, number][] = [
@@ -50,25 +48,6 @@ const CONCURRENCY = 64;
 /** Calls in flight while filling the store. */
 const FILL_CONCURRENCY = 512;
 const TTL_SECONDS = 1800;
-
-type StoreConstructor = new (options: {
-  url: string;
-  keyPrefix: string;
-  redisOptions?: { enableAutoPipelining?: boolean };
-}) => SessionStore;
-
-/** The Redis store when the library exports it; a reason otherwise, so the baselines still run. */
-async function loadRedisStore(): Promise<StoreConstructor | string> {
-  try {
-    const library = (await import('../src/index.js')) as Record<string, unknown>;
-    const ctor = library.RedisSessionStore;
-    return typeof ctor === 'function'
-      ? (ctor as StoreConstructor)
-      : 'src/index.ts exports no RedisSessionStore';
-  } catch (error) {
-    return `importing src/index.ts failed: ${(error as Error).message}`;
-  }
-}
 
 /** Runs `task(i)` for i in [0, count) with at most `limit` calls in flight. */
 async function forEachConcurrently(
@@ -113,7 +92,7 @@ function variants(
 }
 
 export async function runRedisBench(settings: GroupSettings): Promise<void> {
-  const Store = await loadRedisStore();
+  const { RedisSessionStore: Store, InMemorySessionStore, SessionCodec } = await loadLibrary();
   // The tests' own server starter: loopback only, no persistence, ready on PING, always stopped.
   const redis = await startRedisProcess({ args: ['--appendonly', 'no'] });
   const closers: (() => Promise<unknown>)[] = [];
@@ -143,27 +122,24 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
     const connectStore = new RedisStore({ client: nodeRedis, prefix: 'cr:', ttl: TTL_SECONDS });
     const keyv = createKeyv(redis.url, { namespace: 'kv' });
     closers.push(() => keyv.disconnect());
-    const store = typeof Store === 'string' ? undefined : new Store({ url: redis.url, keyPrefix: 'bench:' });
-    if (store !== undefined) closers.push(() => store.close());
-    else console.log(`\nRedisSessionStore not measured: ${Store}`);
+    const store = new Store({ url: redis.url, keyPrefix: 'bench:' });
+    closers.push(() => store.close());
     // For the concurrent variant only: what ioredis autopipelining (off by default) changes, on the same
     // data. Our store gets it through `redisOptions`; the raw client gets its own connection.
-    const pipelinedStore =
-      typeof Store === 'string'
-        ? undefined
-        : new Store({ url: redis.url, keyPrefix: 'bench:', redisOptions: { enableAutoPipelining: true } });
-    if (pipelinedStore !== undefined) closers.push(() => pipelinedStore.close());
+    const pipelinedStore = new Store({
+      url: redis.url,
+      keyPrefix: 'bench:',
+      redisOptions: { enableAutoPipelining: true },
+    });
+    closers.push(() => pipelinedStore.close());
     const pipelinedRaw = new Redis(redis.url, { enableAutoPipelining: true });
     closers.push(() => pipelinedRaw.quit());
 
     // Fill: our store holds TOTAL_SESSIONS; the baselines hold the working set (their cost per operation
     // does not depend on how many keys exist), and connect-redis gets TOTAL_SESSIONS for its SCAN count.
-    let fillMs: number | undefined;
-    if (store !== undefined) {
-      const started = performance.now();
-      await forEachConcurrently(TOTAL_SESSIONS, FILL_CONCURRENCY, (n) => store.set(id(n), sessionInput(n)));
-      fillMs = performance.now() - started;
-    }
+    const fillStarted = performance.now();
+    await forEachConcurrently(TOTAL_SESSIONS, FILL_CONCURRENCY, (n) => store.set(id(n), sessionInput(n)));
+    const fillMs = performance.now() - fillStarted;
     const expressSession = plain.map(
       (p) =>
         ({
@@ -194,19 +170,17 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
       return cursor;
     };
     const ops: [string, Op][] = [];
-    if (store !== undefined) {
-      const patch = { metadata: { lastIntent: 'order_status' } };
-      ops.push(
-        ['ours get (touch: false)', (n) => store.get(id(n), { touch: false })],
-        ['ours get (touch: true)', (n) => store.get(id(n), { touch: true })],
-        ['ours set', (n) => store.set(id(n), inputs[n] as SessionInput)],
-        ['ours update (1 metadata key)', (n) => store.update(id(n), patch)],
-        ['ours incrementCounter', (n) => store.incrementCounter(id(n), 'messageCount')],
-        // Our stored record read by a plain GET without decoding: what our get (touch: false) adds to it
-        // is the decoding into a SessionData.
-        ['raw ioredis GET of our session record', (n) => raw.get(sessionKey('bench:', id(n)))],
-      );
-    }
+    const patch = { metadata: { lastIntent: 'order_status' } };
+    ops.push(
+      ['ours get (touch: false)', (n) => store.get(id(n), { touch: false })],
+      ['ours get (touch: true)', (n) => store.get(id(n), { touch: true })],
+      ['ours set', (n) => store.set(id(n), inputs[n] as SessionInput)],
+      ['ours update (1 metadata key)', (n) => store.update(id(n), patch)],
+      ['ours incrementCounter', (n) => store.incrementCounter(id(n), 'messageCount')],
+      // Our stored record read by a plain GET without decoding: what our get (touch: false) adds to it
+      // is the decoding into a SessionData.
+      ['raw ioredis GET of our session record', (n) => raw.get(sessionKey('bench:', id(n)))],
+    );
     ops.push(
       ['raw ioredis GET + JSON.parse', async (n) => JSON.parse((await raw.get(`raw:${id(n)}`)) as string)],
       [
@@ -256,12 +230,10 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
         async (n) => JSON.parse((await pipelinedRaw.get(`raw:${id(n)}`)) as string),
       ],
     ];
-    if (pipelinedStore !== undefined) {
-      pipelinedOps.unshift(
-        ['ours get (touch: false), autopipelining', (n) => pipelinedStore.get(id(n), { touch: false })],
-        ['ours set, autopipelining', (n) => pipelinedStore.set(id(n), inputs[n] as SessionInput)],
-      );
-    }
+    pipelinedOps.unshift(
+      ['ours get (touch: false), autopipelining', (n) => pipelinedStore.get(id(n), { touch: false })],
+      ['ours set, autopipelining', (n) => pipelinedStore.set(id(n), inputs[n] as SessionInput)],
+    );
     for (const [, op] of pipelinedOps) await op(0);
     const pipelined = pipelinedOps.map(([name, op]) => variants(name, op, next).concurrent);
     const countCase: BenchCase[] =
@@ -286,47 +258,43 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
     const pairedConcurrent = await runPaired(pairCases('concurrent'), PAIRED_SETTINGS);
     const serverStats = await commandStats(raw, 1000);
 
-    if (fillMs !== undefined) {
-      console.log(
-        `\nFill: ${TOTAL_SESSIONS.toLocaleString('en')} sessions through RedisSessionStore.set, ` +
-          `${FILL_CONCURRENCY} calls in flight: ${(fillMs / 1000).toFixed(2)} s ` +
-          `(${Math.round(TOTAL_SESSIONS / (fillMs / 1000)).toLocaleString('en')} sets/s)`,
-      );
-    }
+    console.log(
+      `\nFill: ${TOTAL_SESSIONS.toLocaleString('en')} sessions through RedisSessionStore.set, ` +
+        `${FILL_CONCURRENCY} calls in flight: ${(fillMs / 1000).toFixed(2)} s ` +
+        `(${Math.round(TOTAL_SESSIONS / (fillMs / 1000)).toLocaleString('en')} sets/s)`,
+    );
     printFigures('Sequential (one operation at a time, each awaited: round-trip latency bound)', sequential);
     printFigures(`Concurrent (${CONCURRENCY} operations in flight)`, concurrent);
 
-    if (store !== undefined) {
-      const count = await store.countActive();
-      if (count !== TOTAL_SESSIONS)
-        throw new Error(`countActive returned ${count}, expected ${TOTAL_SESSIONS}`);
-      const countFigure = figure(sequential, `ours countActive (${TOTAL_SESSIONS} sessions)`);
-      printRatios('Ratios, sequential', targetRatios(sequential));
-      printRatios(`Ratios, ${CONCURRENCY} in flight`, targetRatios(concurrent));
-      if (paired.length > 0) {
-        printPaired(
-          `Targets, measured side by side (slices of ${SEQUENTIAL_BATCH} sequential operations, ours and the baseline alternating)`,
-          paired,
-        );
-        printPaired(
-          `The same pairs, slices of one wave of ${CONCURRENCY} operations in flight`,
-          pairedConcurrent,
-        );
-      }
-      const countUs = countFigure.meanUs;
-      printTable(
-        'countActive',
-        ['measure', 'value', 'target', 'verdict'],
-        [
-          [
-            `ours countActive at ${TOTAL_SESSIONS.toLocaleString('en')} sessions, mean`,
-            formatUs(countUs),
-            '< 1 ms',
-            countUs < 1000 ? 'met' : 'MISSED',
-          ],
-        ],
+    const count = await store.countActive();
+    if (count !== TOTAL_SESSIONS)
+      throw new Error(`countActive returned ${count}, expected ${TOTAL_SESSIONS}`);
+    const countFigure = figure(sequential, `ours countActive (${TOTAL_SESSIONS} sessions)`);
+    printRatios('Ratios, sequential', targetRatios(sequential));
+    printRatios(`Ratios, ${CONCURRENCY} in flight`, targetRatios(concurrent));
+    if (paired.length > 0) {
+      printPaired(
+        `Targets, measured side by side (slices of ${SEQUENTIAL_BATCH} sequential operations, ours and the baseline alternating)`,
+        paired,
+      );
+      printPaired(
+        `The same pairs, slices of one wave of ${CONCURRENCY} operations in flight`,
+        pairedConcurrent,
       );
     }
+    const countUs = countFigure.meanUs;
+    printTable(
+      'countActive',
+      ['measure', 'value', 'target', 'verdict'],
+      [
+        [
+          `ours countActive at ${TOTAL_SESSIONS.toLocaleString('en')} sessions, mean`,
+          formatUs(countUs),
+          '< 1 ms',
+          countUs < 1000 ? 'met' : 'MISSED',
+        ],
+      ],
+    );
     printTable(
       `Cost per operation (client: this process, sequential run; server: ${PROBE_OPS} sequential calls, nothing else running)`,
       ['operation', 'client CPU/op', 'server CPU/op', 'busiest command', 'its µs/call'],
