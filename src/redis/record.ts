@@ -45,12 +45,12 @@ const DATE_JSON_BYTES = 26;
  */
 export function encodeInput(id: string, input: NormalizedInput): { rest: string; size: number } {
   const esc = input.escalated ? 'true' : 'false';
-  let body = `${JSON.stringify(input.userId)}\n${JSON.stringify(input.threadId)}\n${JSON.stringify(input.requestId)}\n${esc}\n{`;
+  let body = `${nullableText(input.userId)}\n${nullableText(input.threadId)}\n${nullableText(input.requestId)}\n${esc}\n{`;
   const metadata = input.metadata;
   const keys = Object.keys(metadata);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    body += `${i === 0 ? '' : ','}\n${JSON.stringify(key)}\t:${JSON.stringify(metadata[key])}`;
+    body += `${i === 0 ? '' : ','}\n${stringText(key)}\t:${valueText(metadata[key] as JsonValue)}`;
   }
   body += '}';
   // The body against the session JSON: 4 line breaks that are not there, and per metadata entry the
@@ -60,7 +60,7 @@ export function encodeInput(id: string, input: NormalizedInput): { rest: string;
   const count = String(input.messageCount);
   const size =
     SIZE_FRAME.length +
-    Buffer.byteLength(JSON.stringify(id), 'utf8') +
+    Buffer.byteLength(stringText(id), 'utf8') +
     Buffer.byteLength(body, 'utf8') -
     4 -
     2 * keys.length +
@@ -69,6 +69,37 @@ export function encodeInput(id: string, input: NormalizedInput): { rest: string;
     3 * DATE_JSON_BYTES;
   // messageCount is non-negative: zero-padded to the header's 17 characters.
   return { rest: `${count.padStart(17, '0')}\n${body}`, size };
+}
+
+// A string that JSON.stringify writes as itself between quotes: no `"`, `\`, control character or
+// surrogate (it escapes those; a paired surrogate takes the JSON.stringify path too, to the same text).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const STRINGIFIES_AS_IS = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/**
+ * JSON.stringify's text for a string. Most ids, keys and short values need no escaping, and writing those
+ * directly skips a JSON.stringify call (metadata of a few keys made a dozen of them per write).
+ */
+function stringText(value: string): string {
+  return STRINGIFIES_AS_IS.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+function nullableText(value: string | null): string {
+  return value === null ? 'null' : stringText(value);
+}
+
+/** JSON.stringify's text for a validated JSON value; numbers print the same way (finite, -0 as 0). */
+function valueText(value: JsonValue): string {
+  switch (typeof value) {
+    case 'string':
+      return stringText(value);
+    case 'number':
+      return String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      return JSON.stringify(value);
+  }
 }
 
 /**

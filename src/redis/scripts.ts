@@ -215,9 +215,9 @@ if ex <= 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return head
 end
-local exs = string.format('%d', ex)
-redis.call('ZADD', KEYS[2], exs, ARGV[1])
-redis.call('SET', KEYS[1], head .. ARGV[7], 'PXAT', exs)
+-- A Lua number argument reaches Redis as integer text (below 2^53), formatted in C.
+redis.call('ZADD', KEYS[2], ex, ARGV[1])
+redis.call('SET', KEYS[1], head .. ARGV[7], 'PXAT', ex)
 return head
 `;
 
