@@ -215,9 +215,11 @@ if ex <= 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return head
 end
--- A Lua number argument reaches Redis as integer text (below 2^53), formatted in C.
-redis.call('ZADD', KEYS[2], ex, ARGV[1])
-redis.call('SET', KEYS[1], head .. ARGV[7], 'PXAT', ex)
+-- Formatted once here: a Lua number passed as an argument would be formatted twice, by Redis with %.17g,
+-- which measured slower than this.
+local exs = string.format('%d', ex)
+redis.call('ZADD', KEYS[2], exs, ARGV[1])
+redis.call('SET', KEYS[1], head .. ARGV[7], 'PXAT', exs)
 return head
 `;
 
