@@ -1,5 +1,5 @@
 // The example backend in examples/custom-backend.ts passes the same suite as the built-in stores.
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MapSessionStore } from '../examples/custom-backend.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
 
@@ -12,3 +12,31 @@ describeSessionStoreConformance(
     it,
   },
 );
+
+describe('SessionStore.set around a backend', () => {
+  // A backend written against another promise library hands back its own thenable.
+  class ThenableSetStore extends MapSessionStore {
+    protected override doSet(...args: Parameters<MapSessionStore['doSet']>) {
+      const native = super.doSet(...args);
+      return { then: native.then.bind(native) } as unknown as ReturnType<MapSessionStore['doSet']>;
+    }
+  }
+
+  it('returns a native promise even when doSet returns a thenable', async () => {
+    const store = new ThenableSetStore();
+    const pending = store.set('s1', { userId: 'u1' });
+    expect(pending).toBeInstanceOf(Promise);
+    expect((await pending).userId).toBe('u1');
+    await store.close();
+  });
+
+  it('turns a synchronous throw into a rejection', async () => {
+    const store = new MapSessionStore();
+    let returned: Promise<unknown> | undefined;
+    expect(() => {
+      returned = store.set('', {});
+    }).not.toThrow();
+    await expect(returned).rejects.toThrow(/sessionId/);
+    await store.close();
+  });
+});

@@ -69,6 +69,37 @@ describe('RedisSessionStore errors explain themselves', () => {
     }
   });
 
+  it('a metadata getter that throws while set copies the session: that error, and no unhandled rejection', async () => {
+    const store = new RedisSessionStore({
+      url: `redis://127.0.0.1:${await freePort()}`,
+      commandTimeoutMs: 300,
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // Validation and encoding read the value twice; the copy for the returned session reads it again,
+      // after the command went out. The command itself then fails: nothing listens.
+      let reads = 0;
+      const metadata = {
+        get cart() {
+          reads += 1;
+          if (reads > 2) throw new Error('third read');
+          return 'ok';
+        },
+      };
+      const error = await rejection(store.set('s1', { metadata }));
+      expect(error.message).toBe('third read');
+      // Past the command's own deadline, so its rejection has happened; then a turn for the report.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await store.close();
+    }
+  });
+
   it('an undefined url says that only createSessionStore reads REDIS_URL', () => {
     let caught: unknown;
     try {

@@ -582,7 +582,15 @@ export class RedisSessionStore extends SessionStore {
     this.assertSize(size, id);
     const pending = this.#run(id, () => this.#scripts.set(...this.#writeArgs(id, input, ttlMs), size, rest));
     // Built while Redis works: only the reply's times and version are left for after it.
-    const session = writtenSession(id, input);
+    let session: SessionData;
+    try {
+      session = writtenSession(id, input);
+    } catch (error) {
+      // The copy reads the caller's metadata once more (a getter may throw): the command's own outcome
+      // must not then become an unhandled rejection.
+      pending.catch(() => {});
+      throw error;
+    }
     return completeWritten(id, session, await pending);
   }
 

@@ -116,13 +116,14 @@ export abstract class SessionStore implements AsyncDisposable {
   /** Creates or replaces the session; keeps an existing `createdAt`. Returns what was stored. */
   set(sessionId: string, data: SessionInput = {}, options?: TtlOptions): Promise<SessionData> {
     // Not async: the backend's promise goes to the caller as it is, without an async frame around it
-    // (set is the write every turn may make). A throw still becomes a rejection.
+    // (set is the write every turn may make). A throw still becomes a rejection, and Promise.resolve
+    // makes a backend's thenable or plain value a native promise (a native one passes through).
     try {
       this.assertOpen();
       const id = validateSessionId(sessionId);
       const input = validateInput(id, data, 'data');
       const ttlMs = validateTtl(validateOptionsObject(options, 'options').ttlSeconds);
-      return this.doSet(id, input, ttlMs);
+      return Promise.resolve(this.doSet(id, input, ttlMs));
     } catch (error) {
       return Promise.reject(error);
     }
