@@ -18,6 +18,7 @@ describe('SessionStore.set around a backend', () => {
   class ThenableSetStore extends MapSessionStore {
     protected override doSet(...args: Parameters<MapSessionStore['doSet']>) {
       const native = super.doSet(...args);
+      // biome-ignore lint/suspicious/noThenProperty: a thenable is the point of this test
       return { then: native.then.bind(native) } as unknown as ReturnType<MapSessionStore['doSet']>;
     }
   }
