@@ -103,18 +103,35 @@ local function expire_at(key, idx, id, ex)
   redis.call('ZADD', idx, ex, id)
 end
 `;
-const TOUCHED = `
--- Slides the session whose record s was just read: lastActivity and expiresAt rewritten in place
--- (SETRANGE of 34 bytes), key expiry and index entry moved. Returns { s, the 34 characters written }:
--- Node puts them in place (record.ts decodeTouched), so no second copy of the record is built here.
-local function touched(key, idx, id, s, now, maxlife)
-  check(s)
-  local ex = expiry(now, hnum(s, 2), hnum(s, 3), maxlife)
-  local slid = string.format('%017d%017d', now, ex)
-  redis.call('SETRANGE', key, 70, slid)
-  expire_at(key, idx, id, fmt(ex))
-  return { s, slid }
+// Inline Lua, not helper functions: the steps that get with touch and set run on every call are spliced
+// into their scripts as statements, because a helper defined in a script is a closure created on every
+// call (written out, get with touch took about 1.2 µs less inside Redis, set about 1 µs).
+// The time from the server clock, in epoch ms, as the local \`now\`.
+const NOW = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + (t[2] - t[2] % 1000) / 1000
+`;
+/**
+ * Slides the session whose record was just read into the local \`s\`, at \`now\` (KEYS[1] its key, KEYS[2]
+ * its index shard, ARGV[1] its id; \`maxLifetime\` the Lua expression of the lifetime cap in ms or ''), and
+ * returns { s, the 34 characters written }: lastActivity and expiresAt rewritten in place (SETRANGE), the
+ * key's expiry and the index entry moved. Node puts the two together (record.ts decodeTouched), so no
+ * second copy of the record is built here. The header is checked first: a broken record is reported,
+ * never slid. It ends with \`return\`, so it closes the block it is spliced into.
+ */
+const slideAndReturn = (maxLifetime: string): string => `
+if not string.find(s, '${HEADER_PATTERN}') then error('SESSDECODE (record)') end
+local ex = now + tonumber(string.sub(s, 20, 36))
+if ${maxLifetime} ~= '' then
+  local cap = tonumber(string.sub(s, 37, 53)) + tonumber(${maxLifetime})
+  if cap < ex then ex = cap end
 end
+local slid = string.format('%017d%017d', now, ex)
+redis.call('SETRANGE', KEYS[1], 70, slid)
+local exs = string.format('%d', ex)
+redis.call('PEXPIREAT', KEYS[1], exs)
+redis.call('ZADD', KEYS[2], exs, ARGV[1])
+return { s, slid }
 `;
 const STORE = `
 -- Stores a whole record with its expiry and its index entry. The index entry first: Redis refuses a script
@@ -152,13 +169,12 @@ const lua = (...parts: string[]): string => parts.join('');
  * get with touch (get without touch is a plain GET). KEYS[1] session key, KEYS[2] index shard.
  * ARGV[1] session id, ARGV[2] max lifetime ms or ''.
  * Reply: 0 when absent, else { the record as it was read, the 34 characters of lastActivity and expiresAt
- * written in its place } (TOUCHED).
+ * written in its place } (slideAndReturn).
  */
-export const GET_LUA = `${lua(NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, TOUCHED)}
+export const GET_LUA = `
 local s = redis.call('GET', KEYS[1])
 if not s then return 0 end
-return touched(KEYS[1], KEYS[2], ARGV[1], s, now_ms(), ARGV[2])
-`;
+${NOW}${slideAndReturn('ARGV[2]')}`;
 
 /**
  * set (create or replace). KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
@@ -172,17 +188,14 @@ return touched(KEYS[1], KEYS[2], ARGV[1], s, now_ms(), ARGV[2])
  * also the way to repair one.
  */
 export const SET_LUA = `
--- Written out without the helper functions above (each would be a closure created on every call): set is
--- the write every turn may make, and the helpers cost it a measurable share of its time inside Redis. The
--- steps are the same as the helpers': OP's replay and record, NOW_MS, STORE's index-first write.
+-- Written out without the helper functions above (see NOW): the steps are the same as OP's replay and
+-- record, and STORE's index-first write.
 local op = KEYS[3]
 if op then
   local done = redis.call('GET', op)
   if done then return done end
 end
-local t = redis.call('TIME')
-local now = t[1] * 1000 + (t[2] - t[2] % 1000) / 1000
-local v, ttl, ca = 1, tonumber(ARGV[2]), nil
+${NOW}local v, ttl, ca = 1, tonumber(ARGV[2]), nil
 -- The previous record's version, TTL and createdAt. pcall: a key of another type is replaced too (its
 -- error reply is a table, whose length is 0).
 local old = redis.pcall('GETRANGE', KEYS[1], 0, 52)
@@ -231,13 +244,12 @@ return head
  * Reply: existing → its whole record, or with touch { record as read, the 34 characters written } (as get
  * with touch replies); created → the first seven header fields written (as set replies).
  */
-export const GET_OR_CREATE_LUA = `${lua(OP, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, TOUCHED, STORE, WRITE_NEW)}
+export const GET_OR_CREATE_LUA = `${lua(OP, FMT, EXPIRY, STORE, WRITE_NEW)}
 local done = op_done()
 if done then return done end
 local s = redis.call('GET', KEYS[1])
-local now = now_ms()
-if s then
-  if ARGV[8] == '1' then return touched(KEYS[1], KEYS[2], ARGV[1], s, now, ARGV[4]) end
+${NOW}if s then
+  if ARGV[8] == '1' then${slideAndReturn('ARGV[4]')}  end
   -- Every record is longer than its header; anything as short as a created reply is no record.
   if #s <= ${HEADER_LENGTH} then error('SESSDECODE (record)') end
   return s
