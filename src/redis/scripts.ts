@@ -21,13 +21,18 @@ import { HEADER_LENGTH } from './record.js';
 
 // Lua helpers. Each script includes only the ones it calls: every helper defined is a closure created on
 // every call.
+//
+// Numbers passed to redis.call are written as strings ('0', '52'): Redis formats a Lua number argument
+// with %.17g on every call, which showed up in a profile of redis-server running set. Likewise TIME's
+// fields are converted once each (a string used in arithmetic is converted on every use).
 const MAX_SAFE = `
 local MAX_SAFE = 9007199254740991
 `;
 const NOW_MS = `
 local function now_ms()
   local t = redis.call('TIME')
-  return t[1] * 1000 + (t[2] - t[2] % 1000) / 1000
+  local us = tonumber(t[2])
+  return tonumber(t[1]) * 1000 + (us - us % 1000) / 1000
 end
 `;
 const FMT = `
@@ -71,7 +76,7 @@ local function op_done()
 end
 -- Called before the first write, so that under maxmemory (noeviction) a refused script writes nothing.
 local function op_record(outcome)
-  if OPKEY then redis.call('SET', OPKEY, outcome, 'PX', ${OP_WINDOW_MS}) end
+  if OPKEY then redis.call('SET', OPKEY, outcome, 'PX', '${OP_WINDOW_MS}') end
 end
 `;
 // The size field is the whole-session JSON's byte length (src/redis/record.ts, encodeInput), kept exact
@@ -109,7 +114,8 @@ end
 // The time from the server clock, in epoch ms, as the local \`now\`.
 const NOW = `
 local t = redis.call('TIME')
-local now = t[1] * 1000 + (t[2] - t[2] % 1000) / 1000
+local us = tonumber(t[2])
+local now = tonumber(t[1]) * 1000 + (us - us % 1000) / 1000
 `;
 /**
  * Slides the session whose record was just read into the local \`s\`, at \`now\` (KEYS[1] its key, KEYS[2]
@@ -127,7 +133,7 @@ if ${maxLifetime} ~= '' then
   if cap < ex then ex = cap end
 end
 local slid = string.format('%017d%017d', now, ex)
-redis.call('SETRANGE', KEYS[1], 70, slid)
+redis.call('SETRANGE', KEYS[1], '70', slid)
 local exs = string.format('%d', ex)
 redis.call('PEXPIREAT', KEYS[1], exs)
 redis.call('ZADD', KEYS[2], exs, ARGV[1])
@@ -198,7 +204,7 @@ end
 ${NOW}local v, ttl, ca = 1, tonumber(ARGV[2]), nil
 -- The previous record's version, TTL and createdAt. pcall: a key of another type is replaced too (its
 -- error reply is a table, whose length is 0).
-local old = redis.pcall('GETRANGE', KEYS[1], 0, 52)
+local old = redis.pcall('GETRANGE', KEYS[1], '0', '52')
 if #old == 53 and string.sub(old, 1, 2) == 'A1' then
   v = (tonumber(string.sub(old, 3, 19)) or 0) + 1
   ttl = ttl or tonumber(string.sub(old, 20, 36))
@@ -222,7 +228,7 @@ if ca ~= assumed then
   if assumed < -62167219200000 or assumed >= 253402300800000 then size = size - 3 end
 end
 local head = string.format('A1%017d%017d%017d%017d%017d%017d%017d', v, ttl, ca, now, now, ex, size)
-if op then redis.call('SET', op, head, 'PX', ${OP_WINDOW_MS}) end
+if op then redis.call('SET', op, head, 'PX', '${OP_WINDOW_MS}') end
 if ex <= 0 then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
@@ -380,7 +386,7 @@ local function range_error(n)
   return redis.error_reply('SESSRANGE ' .. string.format('%.17g', n))
 end
 if field == '' then
-  local h = redis.call('GETRANGE', key, 0, 138)
+  local h = redis.call('GETRANGE', key, '0', '138')
   if h == '' and absent(key) then return 0 end
   check(h)
   local mc = hnum(h, 8)
@@ -392,7 +398,7 @@ if field == '' then
   local ttl, ca, now = hnum(h, 2), hnum(h, 3), now_ms()
   local ex = expiry(now, ttl, ca, ARGV[4])
   op_record(out)
-  redis.call('SETRANGE', key, 0, string.format(HDR, hnum(h, 1) + 1, ttl, ca, now, now, ex, sz, nextv))
+  redis.call('SETRANGE', key, '0', string.format(HDR, hnum(h, 1) + 1, ttl, ca, now, now, ex, sz, nextv))
   expire_at(key, KEYS[2], ARGV[1], fmt(ex))
   return { 1, out }
 end
@@ -443,17 +449,17 @@ return { 1, out }
  * Reply: 1 touched, 0 absent. Only the header is read and rewritten.
  */
 export const TOUCH_LUA = `${lua(NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT)}
-local raw = redis.call('GETRANGE', KEYS[1], 0, 138)
+local raw = redis.call('GETRANGE', KEYS[1], '0', '138')
 if raw == '' and absent(KEYS[1]) then return 0 end
 check(raw)
 local ttl = hnum(raw, 2)
 if ARGV[2] ~= '' then
   ttl = tonumber(ARGV[2])
-  redis.call('SETRANGE', KEYS[1], 19, string.format('%017d', ttl))
+  redis.call('SETRANGE', KEYS[1], '19', string.format('%017d', ttl))
 end
 local now = now_ms()
 local ex = expiry(now, ttl, hnum(raw, 3), ARGV[3])
-redis.call('SETRANGE', KEYS[1], 70, string.format('%017d%017d', now, ex))
+redis.call('SETRANGE', KEYS[1], '70', string.format('%017d%017d', now, ex))
 expire_at(KEYS[1], KEYS[2], ARGV[1], fmt(ex))
 return 1
 `;
