@@ -18,6 +18,7 @@
 import { cloneTrustedJsonObject, type JsonValue } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
+import { buildSession } from '../store/records.js';
 import type { NormalizedInput } from '../store/validation.js';
 
 /** Characters of the header, its final newline included (the scripts check records against it too). */
@@ -272,23 +273,8 @@ export function decodeTouched(id: string, reply: unknown): SessionData {
  */
 export function writtenSession(id: string, input: NormalizedInput): SessionData {
   // The input was validated (plain objects, string keys, JSON values), so the cheaper trusted copy is safe.
-  return {
-    sessionId: id,
-    userId: input.userId,
-    threadId: input.threadId,
-    messageCount: input.messageCount,
-    escalated: input.escalated,
-    metadata: cloneTrustedJsonObject(input.metadata),
-    requestId: input.requestId,
-    createdAt: PENDING,
-    updatedAt: PENDING,
-    lastActivity: PENDING,
-    expiresAt: PENDING,
-    version: 0,
-  };
+  return buildSession(id, input, 0, 0, undefined, cloneTrustedJsonObject);
 }
-
-const PENDING = new Date(Number.NaN);
 
 /** Completes a `writtenSession` with the times and version from the write's reply (decodeWritten). */
 export function completeWritten(id: string, session: SessionData, reply: unknown): SessionData {
