@@ -273,8 +273,11 @@ export function decodeTouched(id: string, reply: unknown): SessionData {
  */
 export function writtenSession(id: string, input: NormalizedInput): SessionData {
   // The input was validated (plain objects, string keys, JSON values), so the cheaper trusted copy is safe.
-  return buildSession(id, input, 0, 0, undefined, cloneTrustedJsonObject);
+  // A placeholder `previous` keeps buildSession from reading the caller's createdAt Date once more.
+  return buildSession(id, input, 0, 0, PENDING, cloneTrustedJsonObject);
 }
+
+const PENDING = { createdAt: new Date(0), version: 0 };
 
 /** Completes a `writtenSession` with the times and version from the write's reply (decodeWritten). */
 export function completeWritten(id: string, session: SessionData, reply: unknown): SessionData {

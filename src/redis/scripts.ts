@@ -111,19 +111,19 @@ end
 // Inline Lua, not helper functions: the steps that get with touch and set run on every call are spliced
 // into their scripts as statements, because a helper defined in a script is a closure created on every
 // call (written out, get with touch took about 1.2 µs less inside Redis, set about 1 µs).
-// The time from the server clock, in epoch ms, as the local \`now\`.
+// The time from the server clock, in epoch ms, as the local `now`.
 const NOW = `
 local t = redis.call('TIME')
 local us = tonumber(t[2])
 local now = tonumber(t[1]) * 1000 + (us - us % 1000) / 1000
 `;
 /**
- * Slides the session whose record was just read into the local \`s\`, at \`now\` (KEYS[1] its key, KEYS[2]
- * its index shard, ARGV[1] its id; \`maxLifetime\` the Lua expression of the lifetime cap in ms or ''), and
+ * Slides the session whose record was just read into the local `s`, at `now` (KEYS[1] its key, KEYS[2]
+ * its index shard, ARGV[1] its id; `maxLifetime` the Lua expression of the lifetime cap in ms or ''), and
  * returns { s, the 34 characters written }: lastActivity and expiresAt rewritten in place (SETRANGE), the
  * key's expiry and the index entry moved. Node puts the two together (record.ts decodeTouched), so no
  * second copy of the record is built here. The header is checked first: a broken record is reported,
- * never slid. It ends with \`return\`, so it closes the block it is spliced into.
+ * never slid. It ends with `return`, so it closes the block it is spliced into.
  */
 const slideAndReturn = (maxLifetime: string): string => `
 if not string.find(s, '${HEADER_PATTERN}') then error('SESSDECODE (record)') end
@@ -478,7 +478,7 @@ if done then return tonumber(done) end
 -- maxmemory (noeviction), and once the script has written, the record's SET is let through.
 local n = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-op_record(n)
+op_record(n == 1 and '1' or '0')
 return n
 `;
 
