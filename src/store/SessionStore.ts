@@ -114,19 +114,12 @@ export abstract class SessionStore implements AsyncDisposable {
   }
 
   /** Creates or replaces the session; keeps an existing `createdAt`. Returns what was stored. */
-  set(sessionId: string, data: SessionInput = {}, options?: TtlOptions): Promise<SessionData> {
-    // Not async: the backend's promise goes to the caller as it is, without an async frame around it
-    // (set is the write every turn may make). A throw still becomes a rejection, and Promise.resolve
-    // makes a backend's thenable or plain value a native promise (a native one passes through).
-    try {
-      this.assertOpen();
-      const id = validateSessionId(sessionId);
-      const input = validateInput(id, data, 'data');
-      const ttlMs = validateTtl(validateOptionsObject(options, 'options').ttlSeconds);
-      return Promise.resolve(this.doSet(id, input, ttlMs));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async set(sessionId: string, data: SessionInput = {}, options?: TtlOptions): Promise<SessionData> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    const input = validateInput(id, data, 'data');
+    const ttlMs = validateTtl(validateOptionsObject(options, 'options').ttlSeconds);
+    return await this.doSet(id, input, ttlMs);
   }
 
   /** Returns the session, creating it when absent; atomic across callers and instances. */
