@@ -19,21 +19,14 @@
 
 import { HEADER_LENGTH } from './record.js';
 
-// Lua helpers. Each script includes only the ones it calls: every helper defined is a closure created on
-// every call.
+// Lua helpers, as functions defined in the script. Each script includes only the ones it calls: every
+// helper defined is a closure created on every call.
 //
 // Numbers passed to redis.call are written as strings ('0', '52'): Redis formats a Lua number argument
 // with %.17g on every call, which showed up in a profile of redis-server running set. Likewise TIME's
 // fields are converted once each (a string used in arithmetic is converted on every use).
 const MAX_SAFE = `
 local MAX_SAFE = 9007199254740991
-`;
-const NOW_MS = `
-local function now_ms()
-  local t = redis.call('TIME')
-  local us = tonumber(t[2])
-  return tonumber(t[1]) * 1000 + (us - us % 1000) / 1000
-end
 `;
 const FMT = `
 local function fmt(n)
@@ -47,12 +40,6 @@ const HEADER = `
 -- The record header: tag, eight 17-character integers (1 version, 2 TTL ms, 3 createdAt, 4 updatedAt,
 -- 5 lastActivity, 6 expiresAt, 7 encoded size, 8 messageCount), newline: 139 bytes.
 local HDR = 'A1%017d%017d%017d%017d%017d%017d%017d%017d\\n'
--- Raises a decode error unless s (a record, or its first 139 bytes) starts with a well-formed header.
--- Every script checks the header before it writes: a broken record is reported, never written over or
--- slid.
-local function check(s)
-  if not string.find(s, '${HEADER_PATTERN}') then error('SESSDECODE (record)') end
-end
 -- Header field i (1-based) of a checked record, as a number.
 local function hnum(s, i)
   return tonumber(string.sub(s, 17 * i - 14, 17 * i + 2))
@@ -61,22 +48,6 @@ end
 local function absent(key)
   if redis.call('EXISTS', key) == 0 then return true end
   error('SESSDECODE (record)')
-end
-`;
-// Writes that a connection drop can make ioredis send twice (a Cluster re-sends a node's queued commands;
-// a client with autoResendUnfulfilledCommands re-sends after a reconnect) carry an operation id: KEYS[3],
-// a key in the session's slot. The first run records its outcome there for OP_WINDOW_MS; a later run with
-// the same id finds it and replies as the first did, writing nothing. Without KEYS[3] nothing changes.
-const OP_WINDOW_MS = 60_000;
-const OP = `
-local OPKEY = KEYS[3]
-local function op_done()
-  if OPKEY then return redis.call('GET', OPKEY) end
-  return nil
-end
--- Called before the first write, so that under maxmemory (noeviction) a refused script writes nothing.
-local function op_record(outcome)
-  if OPKEY then redis.call('SET', OPKEY, outcome, 'PX', '${OP_WINDOW_MS}') end
 end
 `;
 // The size field is the whole-session JSON's byte length (src/redis/record.ts, encodeInput), kept exact
@@ -91,81 +62,115 @@ local function version_bytes(v)
   return #string.format('%d', v + 1) - #string.format('%d', v)
 end
 `;
-const EXPIRY = `
-local function expiry(now, ttl, ca, maxlife)
-  local ex = now + ttl
-  if maxlife ~= '' then
-    local cap = ca + tonumber(maxlife)
-    if cap < ex then ex = cap end
-  end
-  return ex
-end
-`;
-const EXPIRE_AT = `
--- Key expiry and index entry for a session whose header already says expiresAt = ex.
-local function expire_at(key, idx, id, ex)
-  redis.call('PEXPIREAT', key, ex)
-  redis.call('ZADD', idx, ex, id)
-end
-`;
-// Inline Lua, not helper functions: the steps that get with touch and set run on every call are spliced
-// into their scripts as statements, because a helper defined in a script is a closure created on every
-// call (written out, get with touch took about 1.2 µs less inside Redis, set about 1 µs).
-// The time from the server clock, in epoch ms, as the local `now`.
+
+// The steps the writes share, as inline Lua: statements spliced into each script where they run, not
+// helper functions, so that no closure is created per call (written out, get with touch took about 1.2 µs
+// less inside Redis and set about 1 µs). They follow every script's conventions: KEYS[1] the session key,
+// KEYS[2] its index shard, KEYS[3] the operation id key when the call carries one, ARGV[1] the session id.
+
+/** The server clock in epoch ms, as the local `now`. */
 const NOW = `
 local t = redis.call('TIME')
 local us = tonumber(t[2])
 local now = tonumber(t[1]) * 1000 + (us - us % 1000) / 1000
 `;
+
+/** The local `cutoff`: the epoch ms text in the Lua expression `given`, or the server clock's when it is absent or ''. */
+const cutoff = (given: string): string => `
+local cutoff = ${given}
+if not cutoff or cutoff == '' then${NOW}  cutoff = string.format('%d', now)
+end
+`;
+
 /**
- * Slides the session whose record was just read into the local `s`, at `now` (KEYS[1] its key, KEYS[2]
- * its index shard, ARGV[1] its id; `maxLifetime` the Lua expression of the lifetime cap in ms or ''), and
- * returns { s, the 34 characters written }: lastActivity and expiresAt rewritten in place (SETRANGE), the
- * key's expiry and the index entry moved. Node puts the two together (record.ts decodeTouched), so no
- * second copy of the record is built here. The header is checked first: a broken record is reported,
- * never slid. It ends with `return`, so it closes the block it is spliced into.
+ * Raises a decode error unless the string in the Lua variable `text` (a record, or its first 139 bytes)
+ * starts with a well-formed header. Every script checks the header before it writes: a broken record is
+ * reported, never written over or slid.
  */
-const slideAndReturn = (maxLifetime: string): string => `
-if not string.find(s, '${HEADER_PATTERN}') then error('SESSDECODE (record)') end
-local ex = now + tonumber(string.sub(s, 20, 36))
+const checkHeader = (text: string): string => `
+if not string.find(${text}, '${HEADER_PATTERN}') then error('SESSDECODE (record)') end
+`;
+
+// Writes that a connection drop can make ioredis send twice (a Cluster re-sends a node's queued commands;
+// a client with autoResendUnfulfilledCommands re-sends after a reconnect) carry an operation id: KEYS[3],
+// a key in the session's slot. The first run records its outcome there for OP_WINDOW_MS; a later run with
+// the same id finds it and replies as the first did, writing nothing. Without KEYS[3] nothing changes.
+const OP_WINDOW_MS = 60_000;
+/** The local `done`: the outcome an earlier send of this call recorded, or a false value. */
+const OP_DONE = `
+local done = KEYS[3] and redis.call('GET', KEYS[3])
+`;
+/**
+ * Records this call's outcome (a Lua string expression). Run before the first write, so that under
+ * maxmemory (noeviction) a refused script writes nothing.
+ */
+const recordOutcome = (outcome: string): string => `
+if KEYS[3] then redis.call('SET', KEYS[3], ${outcome}, 'PX', '${OP_WINDOW_MS}') end
+`;
+
+/** The local `ex`: `now` plus the TTL, capped at createdAt plus the max lifetime (ms, or '' for none). */
+const expiry = (ttl: string, createdAt: string, maxLifetime: string): string => `
+local ex = now + ${ttl}
 if ${maxLifetime} ~= '' then
-  local cap = tonumber(string.sub(s, 37, 53)) + tonumber(${maxLifetime})
+  local cap = ${createdAt} + tonumber(${maxLifetime})
   if cap < ex then ex = cap end
 end
-local slid = string.format('%017d%017d', now, ex)
-redis.call('SETRANGE', KEYS[1], '70', slid)
+`;
+
+/**
+ * Moves the key's expiry and its index entry to `ex`, for a record whose header already says so. The
+ * expiry is formatted once here: a Lua number argument would be formatted twice, by Redis with %.17g.
+ */
+const MOVE_EXPIRY = `
 local exs = string.format('%d', ex)
 redis.call('PEXPIREAT', KEYS[1], exs)
 redis.call('ZADD', KEYS[2], exs, ARGV[1])
-return { s, slid }
 `;
-const STORE = `
--- Stores a whole record with its expiry and its index entry. The index entry first: Redis refuses a script
--- under maxmemory (noeviction) at its first write that may grow memory and lets later ones through, so a
--- record is never written without its index entry. A record whose expiry is not after the epoch (a
--- createdAt before 1970 under a lifetime cap) has already expired: it is removed, as Redis would remove
--- it, rather than written (SET refuses such an expiry).
-local function store(key, idx, id, record, ex)
-  if ex <= 0 then
-    redis.call('DEL', key)
-    redis.call('ZREM', idx, id)
-    return
-  end
-  local exs = fmt(ex)
-  redis.call('ZADD', idx, exs, id)
-  redis.call('SET', key, record, 'PXAT', exs)
+
+/**
+ * Stores a whole record (a Lua expression) with expiry `ex` and its index entry. The index entry first:
+ * Redis refuses a script under maxmemory (noeviction) at its first write that may grow memory and lets
+ * later ones through, so a record is never written without its index entry. A record whose expiry is not
+ * after the epoch (a createdAt before 1970 under a lifetime cap) has already expired: it is removed, as
+ * Redis would remove it, rather than written (SET refuses such an expiry).
+ */
+const storeRecord = (record: string): string => `
+if ex <= 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+else
+  local exs = string.format('%d', ex)
+  redis.call('ZADD', KEYS[2], exs, ARGV[1])
+  redis.call('SET', KEYS[1], ${record}, 'PXAT', exs)
 end
 `;
-const WRITE_NEW = `
--- Writes a new or replaced session: the first seven header fields (version, TTL, createdAt, updatedAt,
--- lastActivity, expiresAt, encoded size) formatted here, followed by \`rest\`, which Node formatted:
--- messageCount, the header's newline, then the data. Returns the seven fields as one string.
-local function write_record(key, idx, id, v, ttl, ca, now, ex, size, rest)
-  local head = string.format('A1%017d%017d%017d%017d%017d%017d%017d', v, ttl, ca, now, now, ex, size)
-  op_record(head)
-  store(key, idx, id, head .. rest, ex)
-  return head
-end
+
+/**
+ * Writes a new or replaced session (set, and getOrCreate when it creates): the first seven header fields
+ * (version, TTL, createdAt, updatedAt, lastActivity, expiresAt at `ex`, encoded size) formatted here, then
+ * ARGV[7], which Node formatted (messageCount, the header's newline, the data). Returns the seven fields
+ * as one string, which is also the outcome an operation id records.
+ */
+const writeNewAndReturn = (version: string, ttl: string, createdAt: string, size: string): string => `
+local head = string.format('A1%017d%017d%017d%017d%017d%017d%017d', ${version}, ${ttl}, ${createdAt}, now, now, ex, ${size})
+${recordOutcome('head')}${storeRecord('head .. ARGV[7]')}return head
+`;
+
+/**
+ * Slides the session whose record was just read into the local `s`, at `now` (`maxLifetime` the Lua
+ * expression of the lifetime cap in ms or ''), and returns { s, the 34 characters written }: lastActivity
+ * and expiresAt rewritten in place (SETRANGE), the key's expiry and the index entry moved. Node puts the
+ * two together (record.ts decodeTouched), so no second copy of the record is built here. The header is
+ * checked first. It ends with `return`, so it closes the block it is spliced into.
+ */
+const slideAndReturn = (maxLifetime: string): string => `${checkHeader('s')}${expiry(
+  'tonumber(string.sub(s, 20, 36))',
+  'tonumber(string.sub(s, 37, 53))',
+  maxLifetime,
+)}
+local slid = string.format('%017d%017d', now, ex)
+redis.call('SETRANGE', KEYS[1], '70', slid)
+${MOVE_EXPIRY}return { s, slid }
 `;
 
 /** The helpers `parts` (in dependency order) as one script prefix. */
@@ -183,7 +188,7 @@ if not s then return 0 end
 ${NOW}${slideAndReturn('ARGV[2]')}`;
 
 /**
- * set (create or replace). KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
+ * set (create or replace). KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP_WINDOW_MS).
  * ARGV[1] id, ARGV[2] TTL ms or '' (keep the remembered one), ARGV[3] default TTL ms, ARGV[4] max lifetime
  * ms or '', ARGV[5] createdAt ms for a new session or '', ARGV[6] the encoded size for version 1 and that
  * createdAt (or now), ARGV[7] the rest of the record: messageCount as a header field, `\n`, then the data
@@ -193,14 +198,7 @@ ${NOW}${slideAndReturn('ARGV[2]')}`;
  * A previous record that does not parse (or a key of another type) is replaced, not reported: set is
  * also the way to repair one.
  */
-export const SET_LUA = `
--- Written out without the helper functions above (see NOW): the steps are the same as OP's replay and
--- record, and STORE's index-first write.
-local op = KEYS[3]
-if op then
-  local done = redis.call('GET', op)
-  if done then return done end
-end
+export const SET_LUA = `${OP_DONE}if done then return done end
 ${NOW}local v, ttl, ca = 1, tonumber(ARGV[2]), nil
 -- The previous record's version, TTL and createdAt. pcall: a key of another type is replaced too (its
 -- error reply is a table, whose length is 0).
@@ -213,11 +211,7 @@ end
 ttl = ttl or tonumber(ARGV[3])
 local assumed = tonumber(ARGV[5]) or now
 ca = ca or assumed
-local ex = now + ttl
-if ARGV[4] ~= '' then
-  local cap = ca + tonumber(ARGV[4])
-  if cap < ex then ex = cap end
-end
+${expiry('ttl', 'ca', 'ARGV[4]')}
 -- Node computed the size for version 1 and createdAt = assumed. A replaced session counts its version up
 -- and keeps its createdAt: add the version's extra digits, and the 3 bytes by which a Date's JSON text
 -- outside the years 0 to 9999 (\`+YYYYYY\`) is longer.
@@ -227,32 +221,17 @@ if ca ~= assumed then
   if ca < -62167219200000 or ca >= 253402300800000 then size = size + 3 end
   if assumed < -62167219200000 or assumed >= 253402300800000 then size = size - 3 end
 end
-local head = string.format('A1%017d%017d%017d%017d%017d%017d%017d', v, ttl, ca, now, now, ex, size)
-if op then redis.call('SET', op, head, 'PX', '${OP_WINDOW_MS}') end
-if ex <= 0 then
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  return head
-end
--- Formatted once here: a Lua number passed as an argument would be formatted twice, by Redis with %.17g,
--- which measured slower than this.
-local exs = string.format('%d', ex)
-redis.call('ZADD', KEYS[2], exs, ARGV[1])
-redis.call('SET', KEYS[1], head .. ARGV[7], 'PXAT', exs)
-return head
-`;
+${writeNewAndReturn('v', 'ttl', 'ca', 'size')}`;
 
 /**
- * getOrCreate. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
+ * getOrCreate. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP_WINDOW_MS).
  * ARGV[1] id, ARGV[2] TTL ms or '', ARGV[3] default TTL ms, ARGV[4] max lifetime ms or '',
  * ARGV[5] createdAt ms or '', ARGV[6] and ARGV[7] the encoded size and the rest of the record for a new
  * session (as for set), ARGV[8] '1' to touch an existing session / '0'.
  * Reply: existing → its whole record, or with touch { record as read, the 34 characters written } (as get
  * with touch replies); created → the first seven header fields written (as set replies).
  */
-export const GET_OR_CREATE_LUA = `${lua(OP, FMT, EXPIRY, STORE, WRITE_NEW)}
-local done = op_done()
-if done then return done end
+export const GET_OR_CREATE_LUA = `${OP_DONE}if done then return done end
 local s = redis.call('GET', KEYS[1])
 ${NOW}if s then
   if ARGV[8] == '1' then${slideAndReturn('ARGV[4]')}  end
@@ -262,11 +241,10 @@ ${NOW}if s then
 end
 local ttl = tonumber(ARGV[2]) or tonumber(ARGV[3])
 local ca = tonumber(ARGV[5]) or now
-return write_record(KEYS[1], KEYS[2], ARGV[1], 1, ttl, ca, now, expiry(now, ttl, ca, ARGV[4]), ARGV[6], ARGV[7])
-`;
+${expiry('ttl', 'ca', 'ARGV[4]')}${writeNewAndReturn('1', 'ttl', 'ca', 'ARGV[6]')}`;
 
 /**
- * update. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
+ * update. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP_WINDOW_MS).
  * ARGV[1] id, ARGV[2] expected version or '', ARGV[3] maxSessionBytes, ARGV[4] max lifetime ms or '',
  * ARGV[5..8] new JSON text of userId, threadId, requestId and escalated, '' to keep; ARGV[9] new
  * messageCount or ''; ARGV[10] S = number of metadata sets, then S pairs (key JSON, value JSON); then
@@ -275,14 +253,13 @@ return write_record(KEYS[1], KEYS[2], ARGV[1], 1, ttl, ca, now, expiry(now, ttl,
  * Reply: 0 when absent, else the record after the write.
  * Errors: `SESSCONFLICT <actual>` for a stale version, `SESSSIZE <bytes>` over the cap; nothing written.
  */
-export const UPDATE_LUA = `${lua(OP, ENTRY, NOW_MS, FMT, HEADER, EXPIRY, STORE)}
+export const UPDATE_LUA = `${lua(ENTRY, FMT, HEADER)}
 local LINE_FIELDS = { 'userId', 'threadId', 'requestId', 'escalated' }
 local s = redis.call('GET', KEYS[1])
 -- Already applied by an earlier send of this call: the session as it is now.
-if op_done() then return s or 0 end
+${OP_DONE}if done then return s or 0 end
 if not s then return 0 end
-check(s)
-local v = hnum(s, 1)
+${checkHeader('s')}local v = hnum(s, 1)
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= v then
   return redis.error_reply('SESSCONFLICT ' .. fmt(v))
 end
@@ -360,16 +337,13 @@ if sets + removes > 0 then
   meta = '{' .. table.concat(parts, ',') .. '}'
 end
 if sz > tonumber(ARGV[3]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
-local now = now_ms()
-local ex = expiry(now, ttl, ca, ARGV[4])
+${NOW}${expiry('ttl', 'ca', 'ARGV[4]')}
 local out = string.format(HDR, v + 1, ttl, ca, now, now, ex, sz, mc) .. table.concat(lines, '\\n') .. '\\n' .. meta
-op_record('1')
-store(KEYS[1], KEYS[2], ARGV[1], out, ex)
-return out
+${recordOutcome("'1'")}${storeRecord('out')}return out
 `;
 
 /**
- * incrementCounter. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
+ * incrementCounter. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP_WINDOW_MS).
  * ARGV[1] id, ARGV[2] '' for messageCount or the metadata key's JSON text, ARGV[3] delta (safe integer),
  * ARGV[4] max lifetime ms or '', ARGV[5] maxSessionBytes.
  * messageCount lives in the header: it is read and rewritten with GETRANGE/SETRANGE, the data untouched.
@@ -378,9 +352,7 @@ return out
  * leaves the safe range or messageCount would go negative, `SESSSIZE <bytes>` when a new counter key or an
  * extra digit takes the session over the cap; nothing written.
  */
-export const INCREMENT_LUA = `${lua(OP, ENTRY, MAX_SAFE, NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT, STORE)}
-local done = op_done()
-if done then return { 1, done } end
+export const INCREMENT_LUA = `${lua(ENTRY, MAX_SAFE, FMT, HEADER)}${OP_DONE}if done then return { 1, done } end
 local key, field, delta = KEYS[1], ARGV[2], tonumber(ARGV[3])
 local function range_error(n)
   return redis.error_reply('SESSRANGE ' .. string.format('%.17g', n))
@@ -388,24 +360,20 @@ end
 if field == '' then
   local h = redis.call('GETRANGE', key, '0', '138')
   if h == '' and absent(key) then return 0 end
-  check(h)
-  local mc = hnum(h, 8)
+  ${checkHeader('h')}  local mc = hnum(h, 8)
   local nextv = mc + delta
   if nextv > MAX_SAFE or nextv < 0 then return range_error(nextv) end
   local out = fmt(nextv)
   local sz = hnum(h, 7) + #out - #fmt(mc) + version_bytes(hnum(h, 1))
   if sz > tonumber(ARGV[5]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
-  local ttl, ca, now = hnum(h, 2), hnum(h, 3), now_ms()
-  local ex = expiry(now, ttl, ca, ARGV[4])
-  op_record(out)
+  local ttl, ca = hnum(h, 2), hnum(h, 3)
+  ${NOW}${expiry('ttl', 'ca', 'ARGV[4]')}${recordOutcome('out')}
   redis.call('SETRANGE', key, '0', string.format(HDR, hnum(h, 1) + 1, ttl, ca, now, now, ex, sz, nextv))
-  expire_at(key, KEYS[2], ARGV[1], fmt(ex))
-  return { 1, out }
+  ${MOVE_EXPIRY}  return { 1, out }
 end
 local s = redis.call('GET', key)
 if not s then return 0 end
-check(s)
-if string.sub(s, -1) ~= '}' then error('SESSDECODE metadata') end
+${checkHeader('s')}if string.sub(s, -1) ~= '}' then error('SESSDECODE metadata') end
 -- The entry \\n<key JSON>\\t: and its value, up to the next entry or the closing brace.
 local marker = '\\n' .. field .. '\\t:'
 local p = string.find(s, marker, 140, true)
@@ -436,11 +404,10 @@ else
   body = string.sub(s, 140, #s - 1) .. sep .. marker .. out .. '}'
 end
 if sz > tonumber(ARGV[5]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
-local ttl, ca, now = hnum(s, 2), hnum(s, 3), now_ms()
-local ex = expiry(now, ttl, ca, ARGV[4])
-op_record(out)
-store(key, KEYS[2], ARGV[1], string.format(HDR, hnum(s, 1) + 1, ttl, ca, now, now, ex, sz, hnum(s, 8)) .. body, ex)
-return { 1, out }
+local ttl, ca = hnum(s, 2), hnum(s, 3)
+${NOW}${expiry('ttl', 'ca', 'ARGV[4]')}${recordOutcome('out')}${storeRecord(
+  'string.format(HDR, hnum(s, 1) + 1, ttl, ca, now, now, ex, sz, hnum(s, 8)) .. body',
+)}return { 1, out }
 `;
 
 /**
@@ -448,38 +415,32 @@ return { 1, out }
  * ARGV[1] id, ARGV[2] new TTL ms or '' (keep the remembered one), ARGV[3] max lifetime ms or ''.
  * Reply: 1 touched, 0 absent. Only the header is read and rewritten.
  */
-export const TOUCH_LUA = `${lua(NOW_MS, FMT, HEADER, EXPIRY, EXPIRE_AT)}
+export const TOUCH_LUA = `${HEADER}
 local raw = redis.call('GETRANGE', KEYS[1], '0', '138')
 if raw == '' and absent(KEYS[1]) then return 0 end
-check(raw)
-local ttl = hnum(raw, 2)
+${checkHeader('raw')}local ttl = hnum(raw, 2)
 if ARGV[2] ~= '' then
   ttl = tonumber(ARGV[2])
   redis.call('SETRANGE', KEYS[1], '19', string.format('%017d', ttl))
 end
-local now = now_ms()
-local ex = expiry(now, ttl, hnum(raw, 3), ARGV[3])
+${NOW}${expiry('ttl', 'hnum(raw, 3)', 'ARGV[3]')}
 redis.call('SETRANGE', KEYS[1], '70', string.format('%017d%017d', now, ex))
-expire_at(KEYS[1], KEYS[2], ARGV[1], fmt(ex))
-return 1
+${MOVE_EXPIRY}return 1
 `;
 
 /**
- * delete. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP).
+ * delete. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP_WINDOW_MS).
  * ARGV[1] id.
  * Reply: 1 when a live session was deleted, else 0. The index entry goes either way. A second send of the
  * same call replies as the first did (also 0: a session created again in between is not deleted).
  */
-export const DELETE_LUA = `${lua(OP)}
-local done = op_done()
-if done then return tonumber(done) end
--- The outcome is recorded after the DEL, unlike the other writes (see OP): a full Redis refuses a
+export const DELETE_LUA = `${OP_DONE}if done then return tonumber(done) end
+-- The outcome is recorded after the DEL, unlike the other writes (see recordOutcome): a full Redis refuses a
 -- script at its first command that may grow memory, and DEL frees memory, so deleting works under
 -- maxmemory (noeviction), and once the script has written, the record's SET is let through.
 local n = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-op_record(n == 1 and '1' or '0')
-return n
+${recordOutcome("n == 1 and '1' or '0'")}return n
 `;
 
 /**
@@ -487,12 +448,11 @@ return n
  * ARGV[1] optional cutoff in epoch ms (default: the server's now).
  * Reply: the number of index entries whose expiry lies after the cutoff.
  */
-export const COUNT_LUA = `${lua(NOW_MS, FMT)}
+export const COUNT_LUA = `
 -- ARGV[1], optional: the cutoff (epoch ms) to count from, so that several calls can share one instant.
-local now = '(' .. ((ARGV[1] and ARGV[1] ~= '') and ARGV[1] or fmt(now_ms()))
-local total = 0
+${cutoff('ARGV[1]')}local total = 0
 for i = 1, #KEYS do
-  total = total + redis.call('ZCOUNT', KEYS[i], now, '+inf')
+  total = total + redis.call('ZCOUNT', KEYS[i], '(' .. cutoff, '+inf')
 end
 return total
 `;
@@ -503,19 +463,19 @@ return total
  * Reply: up to `limit` ids, after skipping `offset`, shard by shard in KEYS order and by expiry then id
  * inside a shard. An empty reply when offset passes the end.
  */
-export const LIST_LUA = `${lua(NOW_MS, FMT)}
+export const LIST_LUA = `
 -- ARGV[3], optional: the cutoff (epoch ms), shared with the count round of a Cluster listActive.
-local now = '(' .. ((ARGV[3] and ARGV[3] ~= '') and ARGV[3] or fmt(now_ms()))
+${cutoff('ARGV[3]')}local after = '(' .. cutoff
 local skip = tonumber(ARGV[1])
 local want = tonumber(ARGV[2])
 local out = {}
 for i = 1, #KEYS do
   if want <= 0 then break end
-  local n = redis.call('ZCOUNT', KEYS[i], now, '+inf')
+  local n = redis.call('ZCOUNT', KEYS[i], after, '+inf')
   if skip >= n then
     skip = skip - n
   else
-    local ids = redis.call('ZRANGE', KEYS[i], now, '+inf', 'BYSCORE', 'LIMIT', skip, want)
+    local ids = redis.call('ZRANGE', KEYS[i], after, '+inf', 'BYSCORE', 'LIMIT', skip, want)
     for _, id in ipairs(ids) do out[#out + 1] = id end
     want = want - #ids
     skip = 0
@@ -528,11 +488,9 @@ return out
  * cleanupExpired. KEYS[1..n] index shards. Reply: how many index entries had expired and were removed.
  * The session records themselves are already gone: Redis expires them at the same instant (PXAT/PEXPIREAT).
  */
-export const CLEANUP_LUA = `${lua(NOW_MS, FMT)}
-local now = fmt(now_ms())
-local total = 0
+export const CLEANUP_LUA = `${NOW}local total = 0
 for i = 1, #KEYS do
-  total = total + redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  total = total + redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', string.format('%d', now))
 end
 return total
 `;
