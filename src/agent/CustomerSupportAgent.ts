@@ -20,7 +20,9 @@ import {
   type HistoryEntry,
 } from './escalationPolicy.js';
 import { type ExtractedFact, extractFacts, redact, redactError } from './facts.js';
-import { type CircuitBreakerOptions, type RetryOptions, ToolRunner } from './ToolRunner.js';
+import type { CircuitBreakerOptions } from './runner/CircuitBreaker.js';
+import type { RetryOptions } from './runner/retry.js';
+import { ToolRunner } from './ToolRunner.js';
 import { FALLBACK_MESSAGE, templateParagraphs } from './template.js';
 import type {
   AgentTools,

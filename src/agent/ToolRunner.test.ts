@@ -1,6 +1,7 @@
 // ToolRunner: retries, timeouts, the circuit breaker and abort, on fake timers driven by the runner's
 // own events (no sleeping).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SessionValidationError } from '../errors/errors.js';
 import {
   CircuitOpenError,
   isCircuitOpenError,
@@ -297,8 +298,12 @@ describe('ToolRunner abort', () => {
     expect(fn).not.toHaveBeenCalled();
   });
 
-  it('rejects invalid options with a TypeError naming the option', () => {
+  it('rejects invalid options with a SessionValidationError naming the option', () => {
     expect(() => new ToolRunner({ retry: { maxAttempts: 0 } })).toThrow(/retry\.maxAttempts/);
+    expect(() => new ToolRunner({ retry: { maxAttempts: 0 } })).toThrow(SessionValidationError);
+    expect(() => new ToolRunner({ timeouts: { kb: -1 } })).toThrow(
+      expect.objectContaining({ code: 'SESSION_VALIDATION', field: 'timeouts.kb' }),
+    );
     expect(() => new ToolRunner({ timeouts: { kb: -1 } })).toThrow(/timeouts\.kb/);
     expect(() => new ToolRunner({ retry: { jitter: 2 } })).toThrow(/retry\.jitter/);
     expect(() => new ToolRunner({ circuitBreaker: { failureThreshold: 0 } })).toThrow(/failureThreshold/);

@@ -1,54 +1,60 @@
-// The one wrapper every tool call goes through: a per-attempt timeout carried by an AbortSignal,
-// exponential backoff with jitter whose wait is abortable, a retry predicate, a circuit breaker per tool
-// with a half-open probe, and per-tool metrics. Hand-written rather than built on cockatiel: cockatiel 4
-// needs Node 22, and its backoff wait does not listen to the caller's AbortSignal.
-import { abortError, raceAbort, sleep, throwIfAborted } from './abort.js';
+// The one wrapper every tool call goes through. It composes the pieces in ./runner/: the retry policy
+// (exponential backoff with jitter, waited out with an abortable sleep), the per-attempt timeout, a
+// circuit breaker per tool, per-tool metrics and typed events. Hand-written rather than built on
+// cockatiel because cockatiel's backoff wait does not listen to the caller's AbortSignal.
+import { sleep, throwIfAborted } from './abort.js';
+import { isOperationAbortedError, isRetryableToolError, isToolTimeoutError } from './errors.js';
+import { finiteNumber, optionalFunction } from './optionChecks.js';
 import {
-  CircuitOpenError,
-  isOperationAbortedError,
-  isRetryableToolError,
-  isToolTimeoutError,
-  ToolTimeoutError,
-} from './errors.js';
-
-export interface RetryOptions {
-  /** Attempts per call, the first included; 1 disables retries. Default 3. */
-  maxAttempts?: number;
-  /** Delay before the first retry, in milliseconds. Default 200. */
-  initialDelayMs?: number;
-  /** Cap on any single delay, in milliseconds. Default 5000. */
-  maxDelayMs?: number;
-  /** Growth factor from one delay to the next. Default 2. */
-  multiplier?: number;
-  /**
-   * Fraction of each delay that is randomised away, 0–1: the wait is `delay × (1 − jitter × random())`,
-   * so instances that failed together do not retry together. 0 gives exact delays. Default 0.5.
-   */
-  jitter?: number;
-}
-
-export interface CircuitBreakerOptions {
-  /** Consecutive counted failures (attempts) that open the breaker. Default 5. */
-  failureThreshold?: number;
-  /** How long an open breaker fails fast before it lets one probe call through, in milliseconds. Default 30,000. */
-  resetTimeoutMs?: number;
-}
+  BreakerSettings,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitState,
+} from './runner/CircuitBreaker.js';
+import {
+  AgentEventEmitter,
+  type BreakEvent,
+  type CircuitEvent,
+  type Listener,
+  type RetryEvent,
+} from './runner/events.js';
+import { ExponentialBackoff, type RetryOptions } from './runner/retry.js';
+import { type ToolMetrics, ToolMetricsRecorder } from './runner/ToolMetrics.js';
+import { attemptWithTimeout, type ToolCallContext } from './runner/timeout.js';
 
 export interface ToolRunnerOptions {
+  /** Attempts and backoff; see RetryOptions for each field's default. */
   retry?: RetryOptions;
-  /** Per-attempt timeout for tools without an entry in `timeouts`, in milliseconds. Default 10,000. */
+  /**
+   * Per-attempt timeout for tools without an entry in `timeouts`, in milliseconds.
+   * @default 10000
+   */
   timeoutMs?: number;
-  /** Per-attempt timeout by tool name, in milliseconds; overrides `timeoutMs`. */
+  /**
+   * Per-attempt timeout by tool name, in milliseconds; overrides `timeoutMs`.
+   * @default {}
+   */
   timeouts?: Record<string, number>;
+  /** The per-tool breaker; see CircuitBreakerOptions for each field's default. */
   circuitBreaker?: CircuitBreakerOptions;
   /**
-   * Which errors are worth another attempt. Default `isRetryableToolError`: timeouts and ordinary errors
-   * yes; aborts, open circuits, NonRetryableToolError and errors with `retryable: false` no. Errors this
-   * returns false for also do not count towards the circuit breaker (the tool answered).
+   * Which errors are worth another attempt. Errors it returns false for also do not count towards the
+   * circuit breaker (the tool answered).
+   * @default isRetryableToolError — timeouts and ordinary errors yes; aborts, open circuits,
+   * NonRetryableToolError and errors with `retryable: false` no.
    */
   isRetryable?: (error: unknown) => boolean;
-  /** Source of randomness for the jitter, returning [0, 1). Default `Math.random`. */
+  /**
+   * Source of randomness for the jitter, returning [0, 1).
+   * @default Math.random
+   */
   random?: () => number;
+  /**
+   * A millisecond clock for breaker reset times and latency. Only differences between readings are used,
+   * so a monotonic clock suits best; tests inject a fake one instead of waiting.
+   * @default performance.now
+   */
+  now?: () => number;
 }
 
 export interface ToolCallOptions {
@@ -60,125 +66,40 @@ export interface ToolCallOptions {
   maxAttempts?: number;
 }
 
-/** What the wrapped function receives: the 1-based attempt and a signal that fires on timeout or abort. */
-export interface ToolCallContext {
-  attempt: number;
-  signal: AbortSignal;
-}
+export const TOOL_RUNNER_DEFAULTS = Object.freeze({ timeoutMs: 10_000 });
 
-export type CircuitState = 'closed' | 'open' | 'halfOpen';
-
-/** Figures for one tool since the runner was created. */
-export interface ToolMetrics {
-  /** Calls to `run`. */
-  calls: number;
-  /** Calls that returned a value. */
-  successes: number;
-  /** Failed attempts (a call retried twice then successful counts 2). */
-  failures: number;
-  /** Backoff waits started, i.e. attempts beyond the first. */
-  retries: number;
-  /** Attempts that hit their timeout. */
-  timeouts: number;
-  /** Calls refused by an open breaker without invoking the tool. */
-  shortCircuits: number;
-  circuitState: CircuitState;
-  consecutiveFailures: number;
-  /**
-   * Whole-call latency (retries and backoff waits included) over the last 128 calls that reached the
-   * tool, in milliseconds; null before the first.
-   */
-  latencyMs: { last: number; avg: number; p95: number; max: number } | null;
-}
-
-export interface RetryEvent {
-  tool: string;
-  /** The attempt that failed (1-based); the next one is `attempt + 1`. */
-  attempt: number;
-  /** The backoff wait about to start, in milliseconds. */
-  delayMs: number;
-  error: unknown;
-}
-
-export interface BreakEvent {
-  tool: string;
-  error: unknown;
-  consecutiveFailures: number;
-}
-
-export interface CircuitEvent {
-  tool: string;
-}
-
-type Listener<T> = (event: T) => void;
-
-const LATENCY_WINDOW = 128;
-
-/** The counters ToolMetrics reports, kept as they are, plus the breaker's and the latency window's state. */
-interface ToolState
-  extends Pick<
-    ToolMetrics,
-    'calls' | 'successes' | 'failures' | 'retries' | 'timeouts' | 'shortCircuits' | 'consecutiveFailures'
-  > {
-  circuit: CircuitState;
-  openedAt: number;
-  probeInFlight: boolean;
-  latencies: number[];
-  latencyNext: number;
-  lastLatency: number;
-}
-
-function positive(value: number, name: string, allowZero = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new TypeError(`${name} option must be a ${allowZero ? 'nonnegative' : 'positive'} finite number`);
-  }
-  return value;
+/** What the runner keeps per tool name. */
+interface ToolEntry {
+  breaker: CircuitBreaker;
+  metrics: ToolMetricsRecorder;
 }
 
 export class ToolRunner {
-  readonly #maxAttempts: number;
-  readonly #initialDelayMs: number;
-  readonly #maxDelayMs: number;
-  readonly #multiplier: number;
-  readonly #jitter: number;
+  readonly #backoff: ExponentialBackoff;
+  readonly #breakerSettings: BreakerSettings;
   readonly #timeoutMs: number;
-  readonly #timeouts: Record<string, number>;
-  readonly #failureThreshold: number;
-  readonly #resetTimeoutMs: number;
+  readonly #timeouts: Record<string, number> = {};
   readonly #isRetryable: (error: unknown) => boolean;
-  readonly #random: () => number;
-  readonly #tools = new Map<string, ToolState>();
-  readonly #retryListeners = new Set<Listener<RetryEvent>>();
-  readonly #breakListeners = new Set<Listener<BreakEvent>>();
-  readonly #halfOpenListeners = new Set<Listener<CircuitEvent>>();
-  readonly #resetListeners = new Set<Listener<CircuitEvent>>();
+  readonly #now: () => number;
+  readonly #tools = new Map<string, ToolEntry>();
+  readonly #retry = new AgentEventEmitter<RetryEvent>();
+  readonly #breakerEvents = {
+    break: new AgentEventEmitter<BreakEvent>(),
+    halfOpen: new AgentEventEmitter<CircuitEvent>(),
+    reset: new AgentEventEmitter<CircuitEvent>(),
+  };
 
+  /** Throws SessionValidationError (its `field` naming the option) on a bad option. */
   constructor(options: ToolRunnerOptions = {}) {
-    const { retry = {}, circuitBreaker = {}, timeoutMs = 10_000, timeouts = {} } = options;
-    const { maxAttempts = 3, initialDelayMs = 200, maxDelayMs = 5000, multiplier = 2, jitter = 0.5 } = retry;
-    const { failureThreshold = 5, resetTimeoutMs = 30_000 } = circuitBreaker;
-    if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
-      throw new TypeError('retry.maxAttempts option must be a positive integer');
+    const random = optionalFunction(options.random, 'random') ?? Math.random;
+    this.#now = optionalFunction(options.now, 'now') ?? (() => performance.now());
+    this.#backoff = new ExponentialBackoff(options.retry, random);
+    this.#timeoutMs = finiteNumber(options.timeoutMs ?? TOOL_RUNNER_DEFAULTS.timeoutMs, 'timeoutMs');
+    for (const [tool, ms] of Object.entries(options.timeouts ?? {})) {
+      this.#timeouts[tool] = finiteNumber(ms, `timeouts.${tool}`);
     }
-    if (!Number.isSafeInteger(failureThreshold) || failureThreshold < 1) {
-      throw new TypeError('circuitBreaker.failureThreshold option must be a positive integer');
-    }
-    if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
-      throw new TypeError('retry.jitter option must be a number from 0 to 1');
-    }
-    this.#maxAttempts = maxAttempts;
-    this.#initialDelayMs = positive(initialDelayMs, 'retry.initialDelayMs', true);
-    this.#maxDelayMs = positive(maxDelayMs, 'retry.maxDelayMs', true);
-    this.#multiplier = positive(multiplier, 'retry.multiplier');
-    this.#jitter = jitter;
-    this.#timeoutMs = positive(timeoutMs, 'timeoutMs');
-    this.#timeouts = {};
-    for (const [tool, ms] of Object.entries(timeouts))
-      this.#timeouts[tool] = positive(ms, `timeouts.${tool}`);
-    this.#failureThreshold = failureThreshold;
-    this.#resetTimeoutMs = positive(resetTimeoutMs, 'circuitBreaker.resetTimeoutMs', true);
-    this.#isRetryable = options.isRetryable ?? isRetryableToolError;
-    this.#random = options.random ?? Math.random;
+    this.#breakerSettings = new BreakerSettings(options.circuitBreaker, this.#now);
+    this.#isRetryable = optionalFunction(options.isRetryable, 'isRetryable') ?? isRetryableToolError;
   }
 
   /**
@@ -193,44 +114,44 @@ export class ToolRunner {
   ): Promise<T> {
     const { signal } = options;
     const timeoutMs = options.timeoutMs ?? this.#timeouts[tool] ?? this.#timeoutMs;
-    const maxAttempts = options.maxAttempts ?? this.#maxAttempts;
-    const state = this.#state(tool);
-    state.calls += 1;
-    const started = performance.now();
+    const maxAttempts = options.maxAttempts ?? this.#backoff.maxAttempts;
+    const { breaker, metrics } = this.#entry(tool);
+    metrics.calls += 1;
+    const started = this.#now();
     let invoked = false;
     try {
       for (let attempt = 1; ; attempt += 1) {
         throwIfAborted(signal);
-        const probe = this.#admit(tool, state);
+        const probe = breaker.admit();
         invoked = true;
         try {
-          const value = await this.#attempt(tool, fn, attempt, timeoutMs, signal);
-          this.#succeeded(tool, state);
-          state.successes += 1;
+          const value = await attemptWithTimeout(tool, fn, attempt, timeoutMs, signal);
+          breaker.success();
+          metrics.successes += 1;
           return value;
         } catch (error) {
-          const callerAborted = isOperationAbortedError(error);
-          if (callerAborted) {
-            if (probe) state.probeInFlight = false;
+          if (isOperationAbortedError(error)) {
+            // The caller's abort says nothing about the tool: not a failure, and the probe is free again.
+            if (probe) breaker.releaseProbe();
             throw error;
           }
-          state.failures += 1;
-          if (isToolTimeoutError(error)) state.timeouts += 1;
+          metrics.failures += 1;
+          if (isToolTimeoutError(error)) metrics.timeouts += 1;
           const retryable = this.#isRetryable(error);
-          if (retryable) this.#failed(tool, state, error);
-          else if (probe) state.probeInFlight = false;
+          if (retryable) breaker.failure(error);
+          else if (probe) breaker.releaseProbe();
           // A failure that opened the breaker ends the call with the tool's own error: retrying would
           // only be refused with CircuitOpenError, hiding what actually went wrong.
-          if (!retryable || attempt >= maxAttempts || state.circuit === 'open') throw error;
-          const delayMs = this.#delay(attempt);
-          state.retries += 1;
-          this.#emit(this.#retryListeners, { tool, attempt, delayMs, error });
+          if (!retryable || attempt >= maxAttempts || breaker.recordedState === 'open') throw error;
+          const delayMs = this.#backoff.delayAfter(attempt);
+          metrics.retries += 1;
+          this.#retry.emit({ tool, attempt, delayMs, error });
           await sleep(delayMs, signal);
         }
       }
     } finally {
       // Calls refused before reaching the tool would drag the figures towards zero.
-      if (invoked) this.#recordLatency(state, performance.now() - started);
+      if (invoked) metrics.recordLatency(this.#now() - started);
     }
   }
 
@@ -238,183 +159,49 @@ export class ToolRunner {
   metrics(): Record<string, ToolMetrics>;
   metrics(tool: string): ToolMetrics;
   metrics(tool?: string): ToolMetrics | Record<string, ToolMetrics> {
-    if (tool !== undefined) return this.#snapshot(this.#state(tool));
+    if (tool !== undefined) {
+      const { breaker, metrics } = this.#entry(tool);
+      return metrics.snapshot(breaker);
+    }
     const all: Record<string, ToolMetrics> = {};
-    for (const [name, state] of this.#tools) all[name] = this.#snapshot(state);
+    for (const [name, { breaker, metrics }] of this.#tools) all[name] = metrics.snapshot(breaker);
     return all;
   }
 
   /** The breaker's state as the next call would see it (an open breaker past its reset time reads halfOpen). */
   circuitState(tool: string): CircuitState {
-    const state = this.#state(tool);
-    if (state.circuit === 'open' && Date.now() - state.openedAt >= this.#resetTimeoutMs) return 'halfOpen';
-    return state.circuit;
+    return this.#entry(tool).breaker.state;
   }
 
   /** Called before each backoff wait. Returns a function that unsubscribes. */
   onRetry(listener: Listener<RetryEvent>): () => void {
-    return this.#subscribe(this.#retryListeners, listener);
+    return this.#retry.subscribe(listener);
   }
 
   /** Called when a breaker opens, or re-opens after a failed probe. */
   onBreak(listener: Listener<BreakEvent>): () => void {
-    return this.#subscribe(this.#breakListeners, listener);
+    return this.#breakerEvents.break.subscribe(listener);
   }
 
   /** Called when an open breaker lets its probe call through. */
   onHalfOpen(listener: Listener<CircuitEvent>): () => void {
-    return this.#subscribe(this.#halfOpenListeners, listener);
+    return this.#breakerEvents.halfOpen.subscribe(listener);
   }
 
   /** Called when a successful probe closes a breaker. */
   onReset(listener: Listener<CircuitEvent>): () => void {
-    return this.#subscribe(this.#resetListeners, listener);
+    return this.#breakerEvents.reset.subscribe(listener);
   }
 
-  #subscribe<T>(set: Set<Listener<T>>, listener: Listener<T>): () => void {
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-    };
-  }
-
-  #emit<T>(set: Set<Listener<T>>, event: T): void {
-    for (const listener of set) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's bug must not change the outcome of the call it observes.
-      }
-    }
-  }
-
-  #state(tool: string): ToolState {
-    let state = this.#tools.get(tool);
-    if (state === undefined) {
-      state = {
-        calls: 0,
-        successes: 0,
-        failures: 0,
-        retries: 0,
-        timeouts: 0,
-        shortCircuits: 0,
-        circuit: 'closed',
-        consecutiveFailures: 0,
-        openedAt: 0,
-        probeInFlight: false,
-        latencies: [],
-        latencyNext: 0,
-        lastLatency: 0,
+  #entry(tool: string): ToolEntry {
+    let entry = this.#tools.get(tool);
+    if (entry === undefined) {
+      entry = {
+        breaker: new CircuitBreaker(tool, this.#breakerSettings, this.#breakerEvents),
+        metrics: new ToolMetricsRecorder(),
       };
-      this.#tools.set(tool, state);
+      this.#tools.set(tool, entry);
     }
-    return state;
-  }
-
-  /** Lets an attempt through or throws CircuitOpenError; returns true when the attempt is the half-open probe. */
-  #admit(tool: string, state: ToolState): boolean {
-    if (state.circuit === 'open') {
-      const waited = Date.now() - state.openedAt;
-      if (waited < this.#resetTimeoutMs) {
-        state.shortCircuits += 1;
-        throw new CircuitOpenError(tool, this.#resetTimeoutMs - waited);
-      }
-      state.circuit = 'halfOpen';
-      state.probeInFlight = false;
-      this.#emit(this.#halfOpenListeners, { tool });
-    }
-    if (state.circuit === 'halfOpen') {
-      if (state.probeInFlight) {
-        state.shortCircuits += 1;
-        throw new CircuitOpenError(tool, 0);
-      }
-      state.probeInFlight = true;
-      return true;
-    }
-    return false;
-  }
-
-  #succeeded(tool: string, state: ToolState): void {
-    state.consecutiveFailures = 0;
-    if (state.circuit === 'halfOpen') {
-      state.circuit = 'closed';
-      state.probeInFlight = false;
-      this.#emit(this.#resetListeners, { tool });
-    }
-  }
-
-  #failed(tool: string, state: ToolState, error: unknown): void {
-    state.consecutiveFailures += 1;
-    const reopen = state.circuit === 'halfOpen';
-    if (reopen || (state.circuit === 'closed' && state.consecutiveFailures >= this.#failureThreshold)) {
-      state.circuit = 'open';
-      state.openedAt = Date.now();
-      state.probeInFlight = false;
-      this.#emit(this.#breakListeners, { tool, error, consecutiveFailures: state.consecutiveFailures });
-    }
-  }
-
-  #delay(failedAttempt: number): number {
-    const exponential = this.#initialDelayMs * this.#multiplier ** (failedAttempt - 1);
-    const capped = Math.min(this.#maxDelayMs, exponential);
-    return Math.round(capped * (1 - this.#jitter * this.#random()));
-  }
-
-  /** One attempt: a fresh signal that fires on the caller's abort or on this attempt's timeout. */
-  async #attempt<T>(
-    tool: string,
-    fn: (context: ToolCallContext) => T | PromiseLike<T>,
-    attempt: number,
-    timeoutMs: number,
-    outer: AbortSignal | undefined,
-  ): Promise<T> {
-    const controller = new AbortController();
-    const onOuterAbort = (): void => controller.abort(abortError(outer as AbortSignal));
-    outer?.addEventListener('abort', onOuterAbort, { once: true });
-    const timer = setTimeout(() => controller.abort(new ToolTimeoutError(tool, timeoutMs)), timeoutMs);
-    try {
-      const pending = (async () => fn({ attempt, signal: controller.signal }))();
-      return await raceAbort(pending, controller.signal);
-    } catch (error) {
-      // A tool that honours its signal may reject with its own AbortError; report why we aborted instead.
-      if (controller.signal.aborted) throw abortError(controller.signal);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', onOuterAbort);
-    }
-  }
-
-  #recordLatency(state: ToolState, ms: number): void {
-    state.lastLatency = ms;
-    if (state.latencies.length < LATENCY_WINDOW) state.latencies.push(ms);
-    else state.latencies[state.latencyNext] = ms;
-    state.latencyNext = (state.latencyNext + 1) % LATENCY_WINDOW;
-  }
-
-  #snapshot(state: ToolState): ToolMetrics {
-    let latencyMs: ToolMetrics['latencyMs'] = null;
-    if (state.latencies.length > 0) {
-      const sorted = [...state.latencies].sort((a, b) => a - b);
-      const sum = sorted.reduce((total, ms) => total + ms, 0);
-      const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] ?? 0;
-      latencyMs = {
-        last: state.lastLatency,
-        avg: sum / sorted.length,
-        p95,
-        max: sorted[sorted.length - 1] ?? 0,
-      };
-    }
-    return {
-      calls: state.calls,
-      successes: state.successes,
-      failures: state.failures,
-      retries: state.retries,
-      timeouts: state.timeouts,
-      shortCircuits: state.shortCircuits,
-      circuitState: state.circuit,
-      consecutiveFailures: state.consecutiveFailures,
-      latencyMs,
-    };
+    return entry;
   }
 }

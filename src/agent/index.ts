@@ -29,18 +29,12 @@ export type {
 export { createRuleEscalationPolicy } from './escalationPolicy.js';
 export type { ExtractedFact, FactKind } from './facts.js';
 export { extractFacts, redact } from './facts.js';
-export type {
-  BreakEvent,
-  CircuitBreakerOptions,
-  CircuitEvent,
-  CircuitState,
-  RetryEvent,
-  RetryOptions,
-  ToolCallContext,
-  ToolCallOptions,
-  ToolMetrics,
-  ToolRunnerOptions,
-} from './ToolRunner.js';
+export type { CircuitBreakerOptions, CircuitState } from './runner/CircuitBreaker.js';
+export type { BreakEvent, CircuitEvent, RetryEvent } from './runner/events.js';
+export type { RetryOptions } from './runner/retry.js';
+export type { ToolMetrics } from './runner/ToolMetrics.js';
+export type { ToolCallContext } from './runner/timeout.js';
+export type { ToolCallOptions, ToolRunnerOptions } from './ToolRunner.js';
 export { ToolRunner } from './ToolRunner.js';
 export {
   ASK_FOR_DETAILS,

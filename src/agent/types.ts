@@ -3,7 +3,7 @@
 import type { SessionData } from '../codec/SessionData.js';
 import type { HistoryEntry } from './escalationPolicy.js';
 import type { ExtractedFact } from './facts.js';
-import type { ToolMetrics } from './ToolRunner.js';
+import type { ToolMetrics } from './runner/ToolMetrics.js';
 import type { Attachment, KnowledgeSource, ProcessedAttachment } from './tools.js';
 
 export interface ProcessMessageInput {
