@@ -63,5 +63,8 @@ describe('createRuleEscalationPolicy', () => {
     expect((await custom(input('there was a data breach'))).reasons).toEqual(['legal']);
     expect((await custom(input('request a callback'))).reasons).toEqual(['human_requested']);
     expect(() => createRuleEscalationPolicy({ maxMessages: 0 })).toThrow(/maxMessages/);
+    expect(() => createRuleEscalationPolicy({ exclamationThreshold: 0 })).toThrow(
+      expect.objectContaining({ code: 'SESSION_VALIDATION', field: 'escalationPolicy.exclamationThreshold' }),
+    );
   });
 });

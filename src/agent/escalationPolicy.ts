@@ -1,5 +1,6 @@
 // The built-in escalation rules, used when no escalation tool is injected: an explicit request for a
 // human, legal or compliance terms, frustration, and conversations that have gone on too long.
+import { badOption, positiveInteger, withDefaults } from './optionChecks.js';
 
 export interface EscalationInput {
   sessionId: string;
@@ -25,15 +26,34 @@ export interface EscalationDecision {
 }
 
 export interface EscalationRuleOptions {
-  /** Escalate once a session reaches this many messages. Default 10; `Infinity` disables the rule. */
+  /**
+   * Escalate once a session reaches this many messages; `Infinity` disables the rule.
+   * @default 10
+   */
   maxMessages?: number;
-  /** Exclamation marks in one message that count as frustration. Default 3. */
+  /**
+   * Exclamation marks in one message that count as frustration.
+   * @default 3
+   */
   exclamationThreshold?: number;
-  /** Extra phrases (case-insensitive, whole words) that count as a request for a human. */
+  /**
+   * Extra phrases (case-insensitive, whole words) that count as a request for a human.
+   * @default []
+   */
   extraHumanTerms?: string[];
-  /** Extra legal/compliance terms (case-insensitive, whole words). */
+  /**
+   * Extra legal/compliance terms (case-insensitive, whole words).
+   * @default []
+   */
   extraLegalTerms?: string[];
 }
+
+export const ESCALATION_RULE_DEFAULTS: Required<EscalationRuleOptions> = Object.freeze({
+  maxMessages: 10,
+  exclamationThreshold: 3,
+  extraHumanTerms: [],
+  extraLegalTerms: [],
+});
 
 /** A host's own policy: replaces the rules, not the exactly-once ticket handling. */
 export type EscalationPolicyFunction = (
@@ -70,15 +90,19 @@ function isShouting(message: string): boolean {
   return upper / letters.length >= 0.8;
 }
 
-/** Builds the rule policy. */
+/** Builds the rule policy. Throws SessionValidationError (naming the option) on a bad option. */
 export function createRuleEscalationPolicy(options: EscalationRuleOptions = {}): EscalationPolicyFunction {
-  const { maxMessages = 10, exclamationThreshold = 3, extraHumanTerms = [], extraLegalTerms = [] } = options;
+  const { maxMessages, exclamationThreshold, extraHumanTerms, extraLegalTerms } = withDefaults(
+    ESCALATION_RULE_DEFAULTS,
+    options,
+  );
   if (typeof maxMessages !== 'number' || Number.isNaN(maxMessages) || maxMessages < 1) {
-    throw new TypeError('escalationPolicy.maxMessages option must be a number >= 1 (Infinity disables it)');
+    badOption(
+      'escalationPolicy.maxMessages',
+      'escalationPolicy.maxMessages option must be a number >= 1 (Infinity disables it)',
+    );
   }
-  if (!Number.isSafeInteger(exclamationThreshold) || exclamationThreshold < 1) {
-    throw new TypeError('escalationPolicy.exclamationThreshold option must be a positive integer');
-  }
+  positiveInteger(exclamationThreshold, 'escalationPolicy.exclamationThreshold');
   const extraHuman = termsPattern(extraHumanTerms);
   const extraLegal = termsPattern(extraLegalTerms);
   return ({ message, messageCount }) => {
