@@ -23,7 +23,10 @@ import { type ToolMetrics, ToolMetricsRecorder } from './runner/ToolMetrics.js';
 import { attemptWithTimeout, type ToolCallContext } from './runner/timeout.js';
 
 export interface ToolRunnerOptions {
-  /** Attempts and backoff; see RetryOptions for each field's default. */
+  /**
+   * Attempts and backoff; each field is documented on RetryOptions.
+   * @default { maxAttempts: 3, initialDelayMs: 200, maxDelayMs: 5000, multiplier: 2, jitter: 0.5 }
+   */
   retry?: RetryOptions;
   /**
    * Per-attempt timeout for tools without an entry in `timeouts`, in milliseconds.
@@ -35,7 +38,10 @@ export interface ToolRunnerOptions {
    * @default {}
    */
   timeouts?: Record<string, number>;
-  /** The per-tool breaker; see CircuitBreakerOptions for each field's default. */
+  /**
+   * The per-tool breaker; each field is documented on CircuitBreakerOptions.
+   * @default { failureThreshold: 5, resetTimeoutMs: 30000 }
+   */
   circuitBreaker?: CircuitBreakerOptions;
   /**
    * Which errors are worth another attempt. Errors it returns false for also do not count towards the
@@ -58,11 +64,20 @@ export interface ToolRunnerOptions {
 }
 
 export interface ToolCallOptions {
-  /** Aborts the call: the current attempt or backoff wait ends at once with OperationAbortedError. */
+  /**
+   * Aborts the call: the current attempt or backoff wait ends at once with OperationAbortedError.
+   * @default none: the call ends only by its own outcome
+   */
   signal?: AbortSignal;
-  /** Overrides the tool's per-attempt timeout for this call, in milliseconds. */
+  /**
+   * Overrides the tool's per-attempt timeout for this call, in milliseconds.
+   * @default the tool's entry in `timeouts`, else `timeoutMs`
+   */
   timeoutMs?: number;
-  /** Overrides `retry.maxAttempts` for this call (e.g. 1 for a call that is not safe to repeat). */
+  /**
+   * Overrides `retry.maxAttempts` for this call (e.g. 1 for a call that is not safe to repeat).
+   * @default `retry.maxAttempts`
+   */
   maxAttempts?: number;
 }
 

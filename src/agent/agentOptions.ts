@@ -37,7 +37,10 @@ export interface CustomerSupportAgentOptions {
    * @default the built-in template answer (greeting, cited sources, escalation notice)
    */
   generateResponse?: GenerateResponse;
-  /** Backoff for tool calls; see RetryOptions (3 attempts, 200 ms doubling to at most 5 s, jitter 0.5). */
+  /**
+   * Backoff for tool calls; each field is documented on RetryOptions.
+   * @default { maxAttempts: 3, initialDelayMs: 200, maxDelayMs: 5000, multiplier: 2, jitter: 0.5 }
+   */
   retry?: RetryOptions;
   /**
    * Per-attempt timeout by tool (`knowledgeBase`, `memory`, `attachments`, `escalation`), in
@@ -45,7 +48,10 @@ export interface CustomerSupportAgentOptions {
    * @default { default: 10000, attachments: 30000 }
    */
   timeouts?: Partial<Record<ToolName | 'default', number>>;
-  /** Per-tool breaker; see CircuitBreakerOptions (opens after 5 consecutive failed attempts, probes after 30 s). */
+  /**
+   * Per-tool breaker; each field is documented on CircuitBreakerOptions.
+   * @default { failureThreshold: 5, resetTimeoutMs: 30000 }
+   */
   circuitBreaker?: CircuitBreakerOptions;
   /**
    * Receives only redacted text (emails and phone numbers masked).
@@ -58,9 +64,15 @@ export interface CustomerSupportAgentOptions {
    * @default the built-in rules with their defaults
    */
   escalationPolicy?: EscalationRuleOptions | EscalationPolicyFunction;
-  /** How concurrent turns agree on one ticket; see EscalationClaimOptions for each field's default. */
+  /**
+   * How concurrent turns agree on one ticket; each field is documented on EscalationClaimOptions.
+   * @default { waitMs: 15000, pollIntervalMs: 50, staleAfterMs: 120000, maxClaimAttempts: 100 }
+   */
   escalationClaim?: EscalationClaimOptions;
-  /** Knowledge-base search; see AgentSearchOptions (`k` 5, `threshold` 0.7). */
+  /**
+   * Knowledge-base search; each field is documented on AgentSearchOptions.
+   * @default { k: 5, threshold: 0.7 }
+   */
   search?: AgentSearchOptions;
   /**
    * Source of randomness for backoff jitter, returning [0, 1).
@@ -76,7 +88,10 @@ export interface CustomerSupportAgentOptions {
   now?: () => number;
 }
 
+/** The agent's own defaults; the tool runner's and the coordinator's live beside their options. */
 export const AGENT_DEFAULTS = Object.freeze({
+  tools: Object.freeze({}) as AgentTools,
+  logger: silentLogger,
   timeouts: Object.freeze({ default: 10_000, attachments: 30_000 }),
   search: Object.freeze({ k: 5, threshold: 0.7 }) as Required<AgentSearchOptions>,
 });
@@ -101,7 +116,7 @@ export interface ResolvedAgentOptions {
 
 /** Throws SessionValidationError, `field` naming the option, on a bad option. */
 export function resolveAgentOptions(options: CustomerSupportAgentOptions): ResolvedAgentOptions {
-  const { store, tools = {}, generateResponse, timeouts = {} } = options ?? {};
+  const { store, tools = AGENT_DEFAULTS.tools, generateResponse, timeouts = {} } = options ?? {};
   if (typeof store?.getOrCreate !== 'function' || typeof store.incrementCounter !== 'function') {
     badOption('store', 'store option is required: a SessionStore such as InMemorySessionStore');
   }
@@ -117,7 +132,7 @@ export function resolveAgentOptions(options: CustomerSupportAgentOptions): Resol
     store,
     tools: { ...tools },
     generateResponse,
-    logger: options.logger ?? silentLogger,
+    logger: options.logger ?? AGENT_DEFAULTS.logger,
     search,
     now: injectedNow ?? Date.now,
     durationNow: injectedNow ?? (() => performance.now()),

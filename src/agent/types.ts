@@ -9,17 +9,31 @@ import type { Attachment, KnowledgeSource, ProcessedAttachment } from './tools.j
 export interface ProcessMessageInput {
   sessionId: string;
   message: string;
+  /**
+   * Files sent with the message, read by the attachments tool.
+   * @default []
+   */
   attachments?: Attachment[];
-  /** Stored on the session when it has none yet. */
+  /**
+   * Stored on the session when it has none yet.
+   * @default none: the session keeps the user it has
+   */
   userId?: string;
-  /** Earlier messages, for the escalation policy and the generator; the agent does not store them. */
+  /**
+   * Earlier messages, for the escalation policy and the generator; the agent does not store them.
+   * @default []
+   */
   history?: HistoryEntry[];
   /**
-   * Correlates logs, tickets and indexed attachments; a random UUID when absent. Stored on the session
-   * only when this turn creates it (rewriting it every turn would cost a store command).
+   * Correlates logs, tickets and indexed attachments. Stored on the session only when this turn creates
+   * it (rewriting it every turn would cost a store command).
+   * @default a random UUID
    */
   requestId?: string;
-  /** Aborts the turn: processMessage rejects with OperationAbortedError, a stream ends with `error`. */
+  /**
+   * Aborts the turn: processMessage rejects with OperationAbortedError, a stream ends with `error`.
+   * @default none
+   */
   signal?: AbortSignal;
 }
 
