@@ -16,6 +16,9 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Why the example cannot run, said in one line, and what to do about it. */
+class SetupError extends Error {}
+
 /** Starts redis-server on 127.0.0.1 and waits until it accepts connections (5 s at most). */
 async function startLocalRedis(): Promise<{ url: string; stop: () => void }> {
   const port = await freePort();
@@ -24,6 +27,11 @@ async function startLocalRedis(): Promise<{ url: string; stop: () => void }> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
+  // A missing binary is reported through this event, not thrown by spawn().
+  let spawnError: NodeJS.ErrnoException | undefined;
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    spawnError = error;
+  });
   const deadline = Date.now() + 5_000;
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
@@ -34,22 +42,43 @@ async function startLocalRedis(): Promise<{ url: string; stop: () => void }> {
       socket.once('error', () => resolve(false));
     });
     if (up) break;
-    if (Date.now() > deadline || child.exitCode !== null) {
+    if (spawnError !== undefined || Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
-      throw new Error('redis-server did not start; install it or set REDIS_URL');
+      throw new SetupError(
+        spawnError?.code === 'ENOENT'
+          ? 'redis-server is not on the PATH: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL=redis://host:port to use a running Redis.'
+          : `redis-server did not start on port ${port} within 5 s${spawnError ? ` (${spawnError.message})` : ''}: run \`redis-server --port ${port}\` by hand to see why, or set REDIS_URL=redis://host:port.`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
-const local = process.env.REDIS_URL ? undefined : await startLocalRedis();
-const url = process.env.REDIS_URL ?? (local?.url as string);
+let local: { url: string; stop: () => void } | undefined;
+try {
+  local = process.env.REDIS_URL ? undefined : await startLocalRedis();
+} catch (error) {
+  if (!(error instanceof SetupError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+const url = process.env.REDIS_URL || (local?.url as string);
 const keyPrefix = `demo-${process.pid}:`;
 
 // Instance A and instance B: separate connections, same Redis, same key prefix.
 const a = new RedisSessionStore({ url, keyPrefix, defaultTtlSeconds: 30 * 60 });
 const b = new RedisSessionStore({ url, keyPrefix, defaultTtlSeconds: 30 * 60 });
+
+// A Redis named by REDIS_URL may not be there: say so in one line instead of failing on the first call.
+if (!(await Promise.all([a.ping(), b.ping()])).every(Boolean)) {
+  await Promise.all([a.close(), b.close()]);
+  local?.stop();
+  console.error(
+    `Cannot reach Redis at ${url}: start a redis-server there, or unset REDIS_URL to let this example start its own.`,
+  );
+  process.exit(1);
+}
 
 try {
   // A user's first message lands on instance A.
