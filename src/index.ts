@@ -52,6 +52,7 @@ export type {
   GetItemsOptions,
   GetOptions,
   GetOrCreateResult,
+  HistoryItemInput,
   ListOptions,
   ReplaceItemsOptions,
   ResolvedStoreOptions,

@@ -93,6 +93,13 @@ export interface ListOptions {
   offset?: number;
 }
 
+/**
+ * An item as callers pass it: a JSON object, checked at run time (so interfaces and SDK item types,
+ * whose optional properties may be `undefined`, are accepted; `undefined` properties are dropped).
+ * Items come back as `JsonObject`.
+ */
+export type HistoryItemInput = object;
+
 export interface AppendItemsOptions {
   /**
    * Makes the call idempotent: repeated with the same id (a retry after a timeout) it is applied once and
@@ -116,7 +123,7 @@ export interface ReplaceItemsOptions {
    * the whole log is replaced. `[]`: nothing is replaced, the replacement is appended. A mismatch →
    * SessionConflictError and nothing is written.
    */
-  expectedSuffix?: readonly JsonObject[];
+  expectedSuffix?: readonly HistoryItemInput[];
   /** As for `appendItems`; the payload is the replacement and the suffix. */
   operationId?: string;
 }
@@ -264,7 +271,7 @@ export abstract class SessionStore implements AsyncDisposable {
    */
   async appendItems(
     sessionId: string,
-    items: readonly JsonObject[],
+    items: readonly HistoryItemInput[],
     options?: AppendItemsOptions,
   ): Promise<number> {
     this.assertOpen();
@@ -312,7 +319,7 @@ export abstract class SessionStore implements AsyncDisposable {
    */
   async replaceItems(
     sessionId: string,
-    replacement: readonly JsonObject[],
+    replacement: readonly HistoryItemInput[],
     options?: ReplaceItemsOptions,
   ): Promise<number> {
     this.assertOpen();
