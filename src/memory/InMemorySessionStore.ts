@@ -244,8 +244,8 @@ export class InMemorySessionStore extends SessionStore {
   }
 
   /**
-   * The live entry a history write goes to, with the first outcome when `context.operation` was already
-   * applied. `create` false: an absent session stays absent (undefined entry).
+   * The live entry a history write goes to (undefined when absent), or the first outcome when
+   * `context.operation` was already applied to this session.
    */
   #historyEntry(id: string, now: number, context: HistoryWriteContext): { entry?: Entry; replayed?: number } {
     const entry = this.#live(id, now, true);
