@@ -7,22 +7,32 @@ import {
   applyPatch,
   buildSession,
   computeExpiry,
+  type EncodedItem,
   encodedSize,
+  endsWith,
   type GetOrCreateResult,
+  type HistoryWriteContext,
+  itemsToTrim,
   type NormalizedInput,
   type NormalizedPatch,
   nextCounterValue,
+  OperationLog,
   SessionCodec,
   SessionConflictError,
   type SessionData,
   SessionStore,
   type SessionStoreOptions,
+  staleSuffixError,
 } from '../src/index.js';
 
 interface Row {
   json: string;
   ttlMs: number;
   expiresAtMs: number;
+  /** The history, oldest first, as the encoded text the base class hands over. Lives and dies with the row. */
+  items: EncodedItem[];
+  /** Operation ids of history writes and their first outcomes; cleared with the items. */
+  operations: OperationLog;
 }
 
 export class MapSessionStore extends SessionStore {
@@ -41,15 +51,19 @@ export class MapSessionStore extends SessionStore {
     return row && row.expiresAtMs > now ? row : undefined;
   }
 
+  // A write keeps the history of the live row it replaces: `set` on an existing session keeps its items.
   #write(session: SessionData, ttlMs: number, now: number): SessionData {
     session.expiresAt = new Date(
       computeExpiry(session.createdAt.getTime(), now, ttlMs, this.options.maxLifetimeMs),
     );
     this.assertSize(encodedSize(session), session.sessionId);
+    const previous = this.#live(session.sessionId, now);
     this.#rows.set(session.sessionId, {
       json: SessionCodec.toJSON(session),
       ttlMs,
       expiresAtMs: session.expiresAt.getTime(),
+      items: previous?.items ?? [],
+      operations: previous?.operations ?? new OperationLog(),
     });
     return session;
   }
@@ -121,6 +135,79 @@ export class MapSessionStore extends SessionStore {
     return true;
   }
 
+  // History. A history write slides the TTL and sets lastActivity (#touch), leaving version alone.
+  #historyRow(id: string, now: number, context: HistoryWriteContext) {
+    const row = this.#live(id, now);
+    return { row, replayed: row?.operations.replay(id, context.operation, now) };
+  }
+
+  #historyWritten(id: string, now: number, context?: HistoryWriteContext): number {
+    const row = this.#rows.get(id) as Row;
+    if (context?.operation) row.operations.record(context.operation, row.items.length, now);
+    this.#touch(row, now, context?.ttlMs ?? row.ttlMs);
+    return row.items.length;
+  }
+
+  #createFor(id: string, now: number, context: HistoryWriteContext): Row {
+    this.#write(buildSession(id, context.init, now, 0), context.ttlMs ?? this.options.defaultTtlMs, now);
+    return this.#rows.get(id) as Row;
+  }
+
+  protected async doAppendItems(id: string, items: readonly EncodedItem[], context: HistoryWriteContext) {
+    const now = this.#now();
+    const { row, replayed } = this.#historyRow(id, now, context);
+    if (replayed !== undefined) return replayed;
+    const all = [...(row?.items ?? []), ...items];
+    const trim = itemsToTrim(id, all.length, context.maxItems, context.overflow);
+    (row ?? this.#createFor(id, now, context)).items = all.slice(trim);
+    return this.#historyWritten(id, now, context);
+  }
+
+  protected async doGetItems(id: string, limit: number | undefined, touch: boolean) {
+    const now = this.#now();
+    const row = this.#live(id, now);
+    if (!row) return [];
+    if (touch) this.#touch(row, now);
+    return limit === undefined ? row.items.slice() : row.items.slice(Math.max(0, row.items.length - limit));
+  }
+
+  protected async doPopItem(id: string) {
+    const now = this.#now();
+    const row = this.#live(id, now);
+    if (!row) return null;
+    const item = row.items.pop() ?? null;
+    this.#historyWritten(id, now);
+    return item;
+  }
+
+  protected async doReplaceItems(
+    id: string,
+    replacement: readonly EncodedItem[],
+    suffix: readonly EncodedItem[] | undefined,
+    context: HistoryWriteContext,
+  ) {
+    const now = this.#now();
+    const { row, replayed } = this.#historyRow(id, now, context);
+    if (replayed !== undefined) return replayed;
+    const log = row?.items ?? [];
+    if (suffix && !endsWith(log, suffix)) throw staleSuffixError(id, suffix.length, log.length);
+    const all = [...log.slice(0, suffix ? log.length - suffix.length : 0), ...replacement];
+    const trim = itemsToTrim(id, all.length, context.maxItems, context.overflow);
+    (row ?? this.#createFor(id, now, context)).items = all.slice(trim);
+    return this.#historyWritten(id, now, context);
+  }
+
+  protected async doClearItems(id: string) {
+    const now = this.#now();
+    const row = this.#live(id, now);
+    if (!row) return 0;
+    const removed = row.items.length;
+    row.items = [];
+    row.operations.clear();
+    this.#historyWritten(id, now);
+    return removed;
+  }
+
   protected async doDelete(id: string) {
     return this.#live(id, this.#now()) !== undefined && this.#rows.delete(id);
   }
@@ -174,8 +261,14 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const { created } = await store.getOrCreate('conversation-1', { userId: 'u-1' });
   await store.incrementCounter('conversation-1', 'messageCount', 2);
   const session = await store.update('conversation-1', { metadata: { topic: 'refund' } });
+  await store.appendItems('conversation-1', [
+    { role: 'user', content: 'Where is my refund?' },
+    { role: 'assistant', content: 'It was sent yesterday.' },
+  ]);
+  const history = await store.getItems('conversation-1', { limit: 1 });
   console.log(
-    `created=${created} messages=${session?.messageCount} topic=${String(session?.metadata.topic)}`,
+    `created=${created} messages=${session?.messageCount} topic=${String(session?.metadata.topic)} ` +
+      `last item=${JSON.stringify(history[0])}`,
   );
   console.log(`stats: ${JSON.stringify(await store.getStats())}`);
   await store.close();

@@ -30,6 +30,8 @@ describeSessionStoreConformance('RedisSessionStore (Cluster)', ({ options }) => 
   clock: 'real',
   describe,
   it,
+  // Temporary: RedisSessionStore has no history scripts yet (its history methods reject).
+  history: false,
 });
 
 describe('RedisSessionStore on a Cluster', () => {

@@ -27,7 +27,13 @@ describeSessionStoreConformance(
     n += 1;
     return new RedisSessionStore({ url: server.url, keyPrefix: `conf${n}:`, ...options });
   },
-  { clock: 'real', describe, it },
+  {
+    clock: 'real',
+    describe,
+    it,
+    // Temporary: RedisSessionStore has no history scripts yet (its history methods reject).
+    history: false,
+  },
 );
 
 describeSessionStoreConformance(
@@ -36,5 +42,11 @@ describeSessionStoreConformance(
     n += 1;
     return new RedisSessionStore({ client: userClient, keyPrefix: `user${n}:`, ...options });
   },
-  { clock: 'real', describe, it },
+  {
+    clock: 'real',
+    describe,
+    it,
+    // Temporary: RedisSessionStore has no history scripts yet (its history methods reject).
+    history: false,
+  },
 );

@@ -10,6 +10,7 @@ import {
 } from '../errors/errors.js';
 import { encodedSize } from '../store/records.js';
 import type { SessionStore, SessionStoreOptions } from '../store/SessionStore.js';
+import { describeHistoryConformance, type HistoryConformanceOptions } from './history.js';
 
 /** What the suite passes to the factory for each test. */
 export interface ConformanceContext {
@@ -31,6 +32,8 @@ export interface ConformanceOptions {
   it?: (name: string, body: () => Promise<void>, timeout?: number) => void;
   /** Per-test timeout in ms passed to `it`. Default 20,000. */
   timeoutMs?: number;
+  /** The conversation-history group: `false` leaves it out; an object passes its options. Default on. */
+  history?: boolean | HistoryConformanceOptions;
 }
 
 export type StoreFactory = (context: ConformanceContext) => SessionStore | Promise<SessionStore>;
@@ -851,6 +854,9 @@ export function describeSessionStoreConformance(
         { maxSessionBytes: 4096 },
       );
     });
+
+    const history = suiteOptions.history ?? true;
+    if (history !== false) describeHistoryConformance(describe, test, history === true ? {} : history);
   });
 }
 

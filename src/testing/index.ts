@@ -6,3 +6,5 @@ export {
   INVALID_IDS,
   VALID_IDS,
 } from './conformance.js';
+export type { HistoryConformanceOptions, HistoryHarness, HistoryTest } from './history.js';
+export { describeHistoryConformance } from './history.js';
