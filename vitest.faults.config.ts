@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/faults/**/*.test.ts'],
+    // Fails the run at once, with one message, when redis-server or redis-cli cannot be found.
+    globalSetup: ['tests/helpers/require-redis.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     maxWorkers: 1,

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import type { SessionData, SessionInput } from '../src/codec/SessionData.js';
 import { sessionKey } from '../src/redis/keys.js';
-import { startRedisProcess } from '../tests/helpers/redis-servers.js';
+import { startRedisProcess } from '../tests/helpers/redis-standalone.js';
 import { sessionIds, sessionInput } from './fixtures.js';
 import {
   type BenchCase,

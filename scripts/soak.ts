@@ -13,7 +13,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { RedisSessionStore } from '../src/index.js';
-import { type RedisServerHandle, startRedisProcess } from '../tests/helpers/redis-servers.js';
+import type { RedisServerHandle } from '../tests/helpers/redis-process.js';
+import { startRedisProcess } from '../tests/helpers/redis-standalone.js';
 
 const REPORT_EVERY_MS = 10_000;
 const MEMORY_SAMPLE_MS = 1_000;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FALLBACK_MESSAGE } from '../src/agent/template.js';
 import { CustomerSupportAgent, RedisSessionStore } from '../src/index.js';
 import { CountingEscalation } from './helpers/agent-fakes.js';
-import { waitUntil } from './helpers/redis-servers.js';
+import { waitUntil } from './helpers/redis-process.js';
 import { useRedisServer } from './helpers/redis-suite.js';
 
 const suite = useRedisServer();

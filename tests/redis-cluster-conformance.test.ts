@@ -4,7 +4,8 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_BUCKETS, RedisSessionStore } from '../src/index.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
-import { type ClusterHandle, redisCommand, startCluster } from './helpers/redis-servers.js';
+import { type ClusterHandle, startCluster } from './helpers/redis-cluster.js';
+import { redisCommand } from './helpers/redis-resp.js';
 
 let cluster: ClusterHandle;
 let n = 0;

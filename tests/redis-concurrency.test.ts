@@ -4,7 +4,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
-import { type RedisServerHandle, startRedis } from './helpers/redis-servers.js';
+import type { RedisServerHandle } from './helpers/redis-process.js';
+import { startRedis } from './helpers/redis-standalone.js';
 
 const WORKERS = 4;
 let server: RedisServerHandle;

@@ -5,7 +5,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
-import { type RedisServerHandle, startRedis } from './helpers/redis-servers.js';
+import type { RedisServerHandle } from './helpers/redis-process.js';
+import { startRedis } from './helpers/redis-standalone.js';
 
 let server: RedisServerHandle;
 let userClient: Redis;

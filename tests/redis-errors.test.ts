@@ -3,12 +3,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessionStoreUnavailableError, isSessionValidationError, RedisSessionStore } from '../src/index.js';
-import {
-  freePort,
-  type RedisServerHandle,
-  redisCommand,
-  startRedisProcess,
-} from './helpers/redis-servers.js';
+import { freePort } from './helpers/redis-ports.js';
+import type { RedisServerHandle } from './helpers/redis-process.js';
+import { redisCommand } from './helpers/redis-resp.js';
+import { startRedisProcess } from './helpers/redis-standalone.js';
 
 let guarded: RedisServerHandle;
 

@@ -4,7 +4,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessionStoreUnavailableError, RedisSessionStore } from '../src/index.js';
-import { type RedisServerHandle, startRedisProcess, waitUntil } from './helpers/redis-servers.js';
+import { type RedisServerHandle, waitUntil } from './helpers/redis-process.js';
+import { startRedisProcess } from './helpers/redis-standalone.js';
 
 /** The default bound, plus scheduling slack on a busy 2-core machine. */
 const BOUND_MS = 2_000;

@@ -5,7 +5,9 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { expectCleanPrototype, operationArbitrary, runOperation, withinMs } from './helpers/fuzz.js';
-import { type RedisServerHandle, redisCommand, startRedis } from './helpers/redis-servers.js';
+import type { RedisServerHandle } from './helpers/redis-process.js';
+import { redisCommand } from './helpers/redis-resp.js';
+import { startRedis } from './helpers/redis-standalone.js';
 
 /** Runs and steps per run: 100 × ≤ 20 keeps the file at a few seconds on two cores. */
 const RUNS = 100;

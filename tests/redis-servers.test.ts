@@ -5,17 +5,12 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  type RedisServerHandle,
-  redisCommand,
-  runningServerPids,
-  startCluster,
-  startRedis,
-  startRedisProcess,
-  startSentinelGroup,
-  waitUntil,
-} from './helpers/redis-servers.js';
+import { startCluster } from './helpers/redis-cluster.js';
+import { freePort } from './helpers/redis-ports.js';
+import { type RedisServerHandle, runningServerPids, waitUntil } from './helpers/redis-process.js';
+import { redisCommand } from './helpers/redis-resp.js';
+import { startSentinelGroup } from './helpers/redis-sentinel.js';
+import { startRedis, startRedisProcess } from './helpers/redis-standalone.js';
 
 /** Resolves true when a TCP connect to 127.0.0.1:port is refused (nothing listens there). */
 function refused(port: number): Promise<boolean> {

@@ -18,7 +18,8 @@ import {
 import { bucketOf, indexKey, sessionKey } from '../src/redis/keys.js';
 import { WRITTEN_LENGTH } from '../src/redis/record.js';
 import { EXACT_METADATA_VALUES } from '../src/testing/index.js';
-import { freePort, waitUntil } from './helpers/redis-servers.js';
+import { freePort } from './helpers/redis-ports.js';
+import { waitUntil } from './helpers/redis-process.js';
 import { useRedisServer } from './helpers/redis-suite.js';
 
 const suite = useRedisServer();

@@ -1,12 +1,13 @@
 // Redis Cluster under faults: (a) kill -9 of one master under load — the other shards keep serving and
 // the killed shard resumes once its replica is promoted; (b) slots resharded under load with
 // `redis-cli --cluster reshard` — counters stay exact and no CROSSSLOT/MOVED/ASK/TRYAGAIN reaches the user.
-import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isSessionStoreUnavailableError, RedisSessionStore } from '../../src/index.js';
 import { sessionKey } from '../../src/redis/keys.js';
-import { type ClusterMaster, redisCommand, startCluster, waitUntil } from '../helpers/redis-servers.js';
+import { type ClusterMaster, runRedisCli, startCluster } from '../helpers/redis-cluster.js';
+import { waitUntil } from '../helpers/redis-process.js';
+import { redisCommand } from '../helpers/redis-resp.js';
 import { checkLedger, describeError, quantile, WriteLoad } from './load.js';
 
 /** `cluster-node-timeout` for these clusters, in milliseconds. */
@@ -45,16 +46,6 @@ async function replicationOffsets(port: number): Promise<{ master: number; repli
   if (!Number.isFinite(master)) throw new Error(`no master_repl_offset in INFO replication of ${port}`);
   const replica = Number(/^slave0:.*offset=(\d+)/m.exec(info)?.[1] ?? -1);
   return { master, replica };
-}
-
-function runRedisCli(args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('redis-cli', args, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      if (error)
-        reject(new Error(`redis-cli ${args.join(' ')} failed: ${error.message}\n${stdout}${stderr}`));
-      else resolve(stdout);
-    });
-  });
 }
 
 describe('Redis Cluster under faults', () => {

@@ -4,7 +4,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isSessionStoreUnavailableError, RedisSessionStore } from '../../src/index.js';
-import { type RedisServerHandle, startRedisProcess } from '../helpers/redis-servers.js';
+import type { RedisServerHandle } from '../helpers/redis-process.js';
+import { startRedisProcess } from '../helpers/redis-standalone.js';
 import { checkLedger, describeError, quantile, WriteLoad } from './load.js';
 
 /** The store's documented bound on one call (commandTimeoutMs default), in milliseconds. */

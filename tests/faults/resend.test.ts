@@ -12,15 +12,10 @@ import { type Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isSessionConflictError, RedisSessionStore } from '../../src/index.js';
 import { sessionKey } from '../../src/redis/keys.js';
-import {
-  type ClusterHandle,
-  type ClusterMaster,
-  type RedisServerHandle,
-  redisCommand,
-  startCluster,
-  startRedis,
-  waitUntil,
-} from '../helpers/redis-servers.js';
+import { type ClusterHandle, type ClusterMaster, startCluster } from '../helpers/redis-cluster.js';
+import { type RedisServerHandle, waitUntil } from '../helpers/redis-process.js';
+import { redisCommand } from '../helpers/redis-resp.js';
+import { startRedis } from '../helpers/redis-standalone.js';
 import { describeError } from './load.js';
 
 /** Faults per test, each asserted on its own. */

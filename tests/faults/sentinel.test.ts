@@ -4,7 +4,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isSessionStoreUnavailableError, RedisSessionStore } from '../../src/index.js';
-import { startSentinelGroup, waitUntil } from '../helpers/redis-servers.js';
+import { waitUntil } from '../helpers/redis-process.js';
+import { startSentinelGroup } from '../helpers/redis-sentinel.js';
 import { checkLedger, describeError, quantile, WriteLoad } from './load.js';
 
 /** Sentinel `down-after-milliseconds` for this group. */
