@@ -4,20 +4,21 @@
 // or as null. This file holds the storage hooks; each concept they use has its own file beside it.
 import type { Cluster } from 'ioredis';
 import type { SessionData } from '../codec/SessionData.js';
-import { SessionDecodeError, SessionValidationError } from '../errors/errors.js';
+import { SessionDecodeError } from '../errors/errors.js';
 import { type GetOrCreateResult, SessionStore } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { type RedisClient, RedisConnection } from './connection.js';
 import { Deadlines } from './deadlines.js';
-import { clusterListActive, type ShardScript, shardIntegers } from './fanout.js';
+import { ClusterFanout } from './fanout.js';
 import { BUCKETS, KeySpace } from './keys.js';
 import { WRITTEN_LENGTH } from './layout.js';
-import { type RedisStoreOptions, resolveRedisStoreOptions } from './options.js';
+import { optionsObject, type RedisStoreOptions, resolveRedisStoreOptions } from './options.js';
 import {
   completeWritten,
   decodeRecord,
   decodeTouched,
   encodeInput,
+  encodePatch,
   keyText,
   writtenSession,
 } from './record.js';
@@ -31,7 +32,7 @@ import {
   stringsReply,
 } from './replies.js';
 import type { ScriptFn } from './Script.js';
-import { SCRIPTS, type ScriptName } from './scripts.js';
+import { bindScripts, type ScriptName } from './scripts.js';
 
 export type { RedisClient } from './connection.js';
 
@@ -44,37 +45,30 @@ export class RedisSessionStore extends SessionStore {
   readonly storeType = 'redis';
   readonly #connection: RedisConnection;
   readonly #client: RedisClient;
-  readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #deadlines: Deadlines;
   readonly #keys: KeySpace;
   readonly #scripts: Record<ScriptName, ScriptFn>;
-  // The index scripts as the Cluster fan-out runs them.
-  readonly #shards: Record<'count' | 'cleanup', ShardScript>;
+  /** The whole-store operations on a Cluster, per shard; undefined on standalone Redis and Sentinel. */
+  readonly #fanout: ClusterFanout | undefined;
   /** The max lifetime in ms as the scripts take it, '' for none. */
   readonly #maxLifetime: string;
 
   constructor(options: RedisSessionStore.Options) {
-    if (typeof options !== 'object' || options === null) {
-      throw new SessionValidationError('RedisSessionStore needs an options object', { field: 'options' });
-    }
-    super(options);
+    super(optionsObject(options));
     const resolved = resolveRedisStoreOptions(options);
     const timeoutMs = resolved.commandTimeoutMs;
-    this.#prefix = resolved.keyPrefix;
     this.#timeoutMs = timeoutMs;
     this.#deadlines = new Deadlines(() => noReply(timeoutMs));
     this.#maxLifetime = this.options.maxLifetimeMs === undefined ? '' : String(this.options.maxLifetimeMs);
     this.#connection = new RedisConnection(resolved, this.logger);
     this.#client = this.#connection.client;
-    const scripts = {} as Record<ScriptName, ScriptFn>;
-    for (const op of Object.keys(SCRIPTS) as ScriptName[]) scripts[op] = SCRIPTS[op].bind(this.#client);
-    this.#scripts = scripts;
-    this.#shards = {
-      count: { name: 'count', script: SCRIPTS.count, call: scripts.count },
-      cleanup: { name: 'cleanup', script: SCRIPTS.cleanup, call: scripts.cleanup },
-    };
-    this.#keys = new KeySpace(this.#prefix, this.#connection.mayResend);
+    this.#scripts = bindScripts(this.#client);
+    this.#keys = new KeySpace(resolved.keyPrefix, this.#connection.mayResend);
+    this.#fanout =
+      this.#connection.mode === 'cluster'
+        ? new ClusterFanout(this.#client as Cluster, this.#keys.indexKeys, this.#scripts, this.logger)
+        : undefined;
   }
 
   /** The ioredis client the store talks through (yours when you passed one). */
@@ -104,22 +98,12 @@ export class RedisSessionStore extends SessionStore {
     };
     if (this.#client.status !== 'ready') {
       return this.#connection.whenReady(deadline).then(
-        () => this.#send(call, deadline, mapError),
+        () => this.#deadlines.send(call, deadline, mapError),
         (error: unknown) => Promise.reject(mapError(error)),
       );
     }
     // The common case without an async frame of its own: one promise between the caller and ioredis.
-    return this.#send(call, deadline, mapError);
-  }
-
-  #send<T>(call: () => Promise<T>, deadline: number, mapError: (error: unknown) => unknown): Promise<T> {
-    let pending: Promise<T>;
-    try {
-      pending = call();
-    } catch (error) {
-      return Promise.reject(mapError(error));
-    }
-    return this.#deadlines.bounded(pending, deadline, mapError);
+    return this.#deadlines.send(call, deadline, mapError);
   }
 
   /** Throws the store's size error for a script's `SESSSIZE <bytes>` reply. */
@@ -202,24 +186,13 @@ export class RedisSessionStore extends SessionStore {
     patch: NormalizedPatch,
     expectedVersion: number | undefined,
   ): Promise<SessionData | null> {
-    const metaKeys = Object.keys(patch.metadata);
-    const args: (string | number)[] = [
+    const args = encodePatch(
       id,
       expectedVersion ?? '',
       this.options.maxSessionBytes,
       this.#maxLifetime,
-      patch.userId === undefined ? '' : JSON.stringify(patch.userId),
-      patch.threadId === undefined ? '' : JSON.stringify(patch.threadId),
-      patch.requestId === undefined ? '' : JSON.stringify(patch.requestId),
-      patch.escalated === undefined ? '' : String(patch.escalated),
-      patch.messageCount ?? '',
-      metaKeys.length,
-    ];
-    for (const key of metaKeys) {
-      args.push(keyText(key), JSON.stringify(patch.metadata[key]));
-    }
-    args.push(patch.removeKeys.length);
-    for (const key of patch.removeKeys) args.push(keyText(key));
+      patch,
+    );
     const reply = await this.#run(
       id,
       () => this.#scripts.update(...this.#keys.forWrite(id), ...args),
@@ -274,23 +247,13 @@ export class RedisSessionStore extends SessionStore {
   }
 
   protected async doListActive(limit: number, offset: number): Promise<string[]> {
-    if (this.#connection.mode !== 'cluster') {
-      const ids = await this.#run(undefined, () =>
-        this.#scripts.list(BUCKETS, ...this.#keys.indexKeys, offset, limit),
-      );
-      return stringsReply(ids);
-    }
-    // One deadline over both rounds of the fan-out.
-    return this.#run(undefined, () =>
-      clusterListActive(
-        this.#client as Cluster,
-        this.#keys.indexKeys,
-        { count: this.#shards.count, list: this.#scripts.list },
-        limit,
-        offset,
-        this.logger,
-      ),
+    const fanout = this.#fanout;
+    // On a Cluster, one deadline over both rounds of the fan-out.
+    if (fanout !== undefined) return this.#run(undefined, () => fanout.list(limit, offset));
+    const ids = await this.#run(undefined, () =>
+      this.#scripts.list(BUCKETS, ...this.#keys.indexKeys, offset, limit),
     );
+    return stringsReply(ids);
   }
 
   protected doCountActive(): Promise<number> {
@@ -303,22 +266,17 @@ export class RedisSessionStore extends SessionStore {
 
   /** The sum of an index script over every shard: one script call on standalone Redis, one per shard on a Cluster. */
   async #indexTotal(op: 'count' | 'cleanup'): Promise<number> {
-    if (this.#connection.mode !== 'cluster') {
-      return integerReply(
-        await this.#run(undefined, () => this.#scripts[op](BUCKETS, ...this.#keys.indexKeys)),
-      );
-    }
-    const cluster = this.#client as Cluster;
-    const perShard = await this.#run(undefined, () =>
-      shardIntegers(cluster, this.#keys.indexKeys, this.#shards[op], [], this.logger),
+    const fanout = this.#fanout;
+    if (fanout !== undefined) return this.#run(undefined, () => fanout.total(op));
+    return integerReply(
+      await this.#run(undefined, () => this.#scripts[op](BUCKETS, ...this.#keys.indexKeys)),
     );
-    return perShard.reduce((a, b) => a + b, 0);
   }
 
   protected async doStats(): Promise<Record<string, unknown>> {
     return {
       mode: this.#connection.mode,
-      keyPrefix: this.#prefix,
+      keyPrefix: this.#keys.prefix,
       buckets: BUCKETS,
       commandTimeoutMs: this.#timeoutMs,
       connection: this.#client.status,

@@ -26,6 +26,17 @@ export class Deadlines {
     this.#expired = expired;
   }
 
+  /** Starts `call` and bounds it (`bounded`); a `call` that throws rejects through `mapError` too. */
+  send<T>(call: () => Promise<T>, deadline: number, mapError: (error: unknown) => unknown): Promise<T> {
+    let pending: Promise<T>;
+    try {
+      pending = call();
+    } catch (error) {
+      return Promise.reject(mapError(error));
+    }
+    return this.bounded(pending, deadline, mapError);
+  }
+
   /**
    * `pending`, or the `expired` rejection at `deadline`, whichever comes first. A rejection of `pending`
    * goes through `mapError` on its way to the caller. A reply after the deadline finds the promise

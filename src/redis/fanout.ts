@@ -6,13 +6,51 @@ import type { Logger } from '../logger.js';
 import { BUCKETS, bucketSlot } from './keys.js';
 import { integerReply, stringsReply } from './replies.js';
 import type { Script, ScriptFn } from './Script.js';
+import { SCRIPTS } from './scripts.js';
 
 /** One single-key index script: its source (for the per-master pipelines) and its Cluster-client caller. */
-export interface ShardScript {
+interface ShardScript {
   /** The operation, for the log. */
   name: 'count' | 'cleanup';
   script: Script;
   call: ScriptFn;
+}
+
+/** The whole-store operations of one store on one Cluster; each call runs under the caller's one deadline. */
+export class ClusterFanout {
+  readonly #cluster: Cluster;
+  readonly #indexKeys: readonly string[];
+  readonly #scripts: Record<'count' | 'cleanup', ShardScript>;
+  readonly #list: ScriptFn;
+  readonly #logger: Logger;
+
+  /** `calls` are the store's scripts bound to the Cluster client (the one-by-one fallback uses them). */
+  constructor(
+    cluster: Cluster,
+    indexKeys: readonly string[],
+    calls: Record<'count' | 'cleanup' | 'list', ScriptFn>,
+    logger: Logger,
+  ) {
+    this.#cluster = cluster;
+    this.#indexKeys = indexKeys;
+    this.#scripts = {
+      count: { name: 'count', script: SCRIPTS.count, call: calls.count },
+      cleanup: { name: 'cleanup', script: SCRIPTS.cleanup, call: calls.cleanup },
+    };
+    this.#list = calls.list;
+    this.#logger = logger;
+  }
+
+  /** countActive or cleanupExpired: the sum over every shard. */
+  async total(op: 'count' | 'cleanup'): Promise<number> {
+    const perShard = await shardIntegers(this.#cluster, this.#indexKeys, this.#scripts[op], [], this.#logger);
+    return perShard.reduce((a, b) => a + b, 0);
+  }
+
+  list(limit: number, offset: number): Promise<string[]> {
+    const scripts = { count: this.#scripts.count, list: this.#list };
+    return clusterListActive(this.#cluster, this.#indexKeys, scripts, limit, offset, this.#logger);
+  }
 }
 
 /**
@@ -21,7 +59,7 @@ export interface ShardScript {
  * the shards concerned go through the Cluster client one by one. The caller bounds the whole run with one
  * deadline.
  */
-export async function shardIntegers(
+async function shardIntegers(
   cluster: Cluster,
   indexKeys: readonly string[],
   op: ShardScript,
@@ -68,7 +106,7 @@ export async function shardIntegers(
  * run the shards in parallel and count from one instant of the server clock, so that a session expiring
  * between the rounds cannot shift the page. The caller bounds the whole run with one deadline.
  */
-export async function clusterListActive(
+async function clusterListActive(
   cluster: Cluster,
   indexKeys: readonly string[],
   scripts: { count: ShardScript; list: ScriptFn },

@@ -106,6 +106,14 @@ function isClient(value: unknown): value is RedisClient {
   return typeof (value as { defineCommand?: unknown } | null)?.defineCommand === 'function';
 }
 
+/** `options` itself, checked to be an object before SessionStore reads the common options from it. */
+export function optionsObject(options: RedisStoreOptions): RedisStoreOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new SessionValidationError('RedisSessionStore needs an options object', { field: 'options' });
+  }
+  return options;
+}
+
 /**
  * Checks the Redis options (SessionStore checks the common ones) in a fixed order, so one options object
  * always reports the same first problem.

@@ -19,7 +19,7 @@ import { cloneTrustedJsonObject, type JsonValue } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
 import { buildSession } from '../store/records.js';
-import type { NormalizedInput } from '../store/validation.js';
+import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import {
   FIELD_WIDTH,
   fieldIndex,
@@ -82,6 +82,39 @@ export function encodeInput(id: string, input: NormalizedInput): { rest: string;
   return { rest: `${count.padStart(FIELD_WIDTH, '0')}\n${body}`, size };
 }
 
+/**
+ * The ARGV of the update script (scripts.ts UPDATE_LUA): id, expected version or '', maxSessionBytes, max
+ * lifetime ms or '', then the patch: the new JSON text of each line field ('' keeps it), messageCount or
+ * '', the metadata sets as a count then key/value JSON pairs, the removals as a count then key JSON texts.
+ */
+export function encodePatch(
+  id: string,
+  expectedVersion: number | '',
+  maxSessionBytes: number,
+  maxLifetime: string,
+  patch: NormalizedPatch,
+): (string | number)[] {
+  const metaKeys = Object.keys(patch.metadata);
+  const args: (string | number)[] = [
+    id,
+    expectedVersion,
+    maxSessionBytes,
+    maxLifetime,
+    patch.userId === undefined ? '' : JSON.stringify(patch.userId),
+    patch.threadId === undefined ? '' : JSON.stringify(patch.threadId),
+    patch.requestId === undefined ? '' : JSON.stringify(patch.requestId),
+    patch.escalated === undefined ? '' : String(patch.escalated),
+    patch.messageCount ?? '',
+    metaKeys.length,
+  ];
+  for (const key of metaKeys) {
+    args.push(keyText(key), JSON.stringify(patch.metadata[key]));
+  }
+  args.push(patch.removeKeys.length);
+  for (const key of patch.removeKeys) args.push(keyText(key));
+  return args;
+}
+
 // A string that JSON.stringify writes as itself between quotes: no `"`, `\`, control character or
 // surrogate (it escapes those; a paired surrogate takes the JSON.stringify path too, to the same text).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
@@ -114,8 +147,8 @@ function valueText(value: JsonValue): string {
 }
 
 /**
- * What set and a creating getOrCreate reply: the first seven header fields they wrote (`A1`, version, TTL,
- * createdAt, updatedAt, lastActivity, expiresAt, encoded size).
+ * What set and a creating getOrCreate reply: the tag and the header fields before messageCount as they
+ * wrote them (version, TTL, createdAt, updatedAt, lastActivity, expiresAt, encoded size).
  */
 export function decodeWritten(
   id: string,
@@ -155,8 +188,8 @@ const FIRST_FIELD = fieldOffset('version');
 
 /**
  * The integer written in the FIELD_WIDTH characters at `start` (zero-padded digits, or `-` and digits),
- * read in place without a substring; NaN for anything else. Past 2^53 the digits lose precision, which the safe
- * integer check after it refuses anyway.
+ * read in place without a substring; NaN for anything else. Past Number.MAX_SAFE_INTEGER the digits lose
+ * precision, which the safe integer check after it refuses anyway.
  */
 function fixedInteger(text: string, start: number): number {
   let at = start;

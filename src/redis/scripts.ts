@@ -17,6 +17,7 @@
 // its own prefix around a raised error (and Redis 6 cannot raise an error table), so the store looks for
 // `SESSDECODE <field>` anywhere in the message.
 
+import type { RedisClient } from './connection.js';
 import { HEADER_LENGTH, TAG } from './layout.js';
 import {
   checkHeader,
@@ -42,7 +43,7 @@ import {
   storeRecord,
   writeNewAndReturn,
 } from './lua.js';
-import { Script } from './Script.js';
+import { Script, type ScriptFn } from './Script.js';
 
 /**
  * get with touch (get without touch is a plain GET). KEYS[1] session key, KEYS[2] index shard.
@@ -384,3 +385,10 @@ export const SCRIPTS = {
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
+
+/** Every script as a function on `client` (Script.bind). */
+export function bindScripts(client: RedisClient): Record<ScriptName, ScriptFn> {
+  const bound = {} as Record<ScriptName, ScriptFn>;
+  for (const op of Object.keys(SCRIPTS) as ScriptName[]) bound[op] = SCRIPTS[op].bind(client);
+  return bound;
+}
