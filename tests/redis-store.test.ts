@@ -16,7 +16,7 @@ import {
   type SessionData,
 } from '../src/index.js';
 import { bucketOf, indexKey, sessionKey } from '../src/redis/keys.js';
-import { WRITTEN_LENGTH } from '../src/redis/record.js';
+import { WRITTEN_LENGTH } from '../src/redis/layout.js';
 import { EXACT_METADATA_VALUES } from '../src/testing/index.js';
 import { freePort } from './helpers/redis-ports.js';
 import { waitUntil } from './helpers/redis-process.js';

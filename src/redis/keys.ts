@@ -2,6 +2,8 @@
 // and its index shard share one Cluster slot while sessions spread over BUCKETS slots; the user's id comes
 // after the tag, so braces, colons or `*` in an id can neither move a key to another slot nor match a
 // pattern.
+import { randomBytes } from 'node:crypto';
+import calculateSlot from 'cluster-key-slot';
 
 /**
  * Index shards (and hash-tag buckets). 64 spreads sessions over 64 slots — about 21 per master on a
@@ -66,19 +68,44 @@ export function allIndexKeys(prefix: string): string[] {
   return Array.from({ length: BUCKETS }, (_, bucket) => indexKey(prefix, bucket));
 }
 
-/** CRC16/XMODEM, the checksum Redis Cluster maps keys to slots with. */
-function crc16(bytes: Uint8Array): number {
-  let crc = 0;
-  for (const byte of bytes) {
-    crc ^= byte << 8;
-    for (let bit = 0; bit < 8; bit++) {
-      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-    }
-  }
-  return crc;
+/** The Cluster slot of a bucket's keys: the slot of their hash tag `b<N>`, as Redis Cluster computes it. */
+export function bucketSlot(bucket: number): number {
+  return calculateSlot(`b${bucket}`);
 }
 
-/** The Cluster slot of a bucket's keys: the slot of its hash tag `b<N>` (16384 slots). */
-export function bucketSlot(bucket: number): number {
-  return crc16(Buffer.from(`b${bucket}`, 'utf8')) % 16384;
+/**
+ * The keys one store uses under its prefix, built per call from strings prepared once (one per bucket),
+ * and the operation ids of its writes when they carry them (see RedisConnection.mayResend).
+ */
+export class KeySpace {
+  readonly prefix: string;
+  /** Every index shard, by bucket. */
+  readonly indexKeys: string[];
+  /** Whether write calls carry an operation id. */
+  readonly opIds: boolean;
+  readonly #sessionPrefixes: string[];
+  // Operation ids are this store's random prefix and a counter: unique among the stores sharing a Redis.
+  readonly #opPrefix = randomBytes(9).toString('base64url');
+  #opSeq = 0;
+
+  constructor(prefix: string, opIds: boolean) {
+    this.prefix = prefix;
+    this.opIds = opIds;
+    this.indexKeys = allIndexKeys(prefix);
+    this.#sessionPrefixes = sessionKeyPrefixes(prefix);
+  }
+
+  /** The session's key and its index shard. */
+  of(id: string): [string, string] {
+    const bucket = bucketOf(id);
+    return [(this.#sessionPrefixes[bucket] as string) + id, this.indexKeys[bucket] as string];
+  }
+
+  /** The key count and KEYS of a write script: session, index shard and, when used, a new operation id. */
+  forWrite(id: string): (string | number)[] {
+    const [key, index] = this.of(id);
+    if (!this.opIds) return [2, key, index];
+    this.#opSeq += 1;
+    return [3, key, index, opKey(this.prefix, bucketOf(id), `${this.#opPrefix}${this.#opSeq.toString(36)}`)];
+  }
 }

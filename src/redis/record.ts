@@ -3,7 +3,7 @@
 //
 // The record (docs/redis.md, "Stored format"):
 //
-//   header   `A1` then eight fixed-width (17 character) decimal integers, then `\n`:
+//   header   the format tag, then eight fixed-width decimal integers, then `\n` (layout.ts):
 //            version · TTL ms · createdAt · updatedAt · lastActivity · expiresAt (epoch ms) ·
 //            encoded size in bytes · messageCount
 //   lines    userId, threadId, requestId as JSON text, escalated as `true`/`false`, one per line
@@ -19,10 +19,20 @@ import { cloneTrustedJsonObject, type JsonValue } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
 import { buildSession } from '../store/records.js';
-import type { NormalizedInput } from '../store/validation.js';
-
-/** Characters of the header, its final newline included (the scripts check records against it too). */
-export const HEADER_LENGTH = 139;
+import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
+import {
+  FIELD_WIDTH,
+  fieldIndex,
+  fieldOffset,
+  HEADER_FIELDS,
+  HEADER_LENGTH,
+  HEADER_REGEXP,
+  SLID_END,
+  SLID_LENGTH,
+  SLID_START,
+  TAG,
+  WRITTEN_LENGTH,
+} from './layout.js';
 
 /** The key's JSON text as a script looks it up in the metadata: `"key"`. */
 export const keyText = (key: string): string => JSON.stringify(key);
@@ -40,8 +50,8 @@ const DATE_JSON_BYTES = 26;
  * What Node formats of a new or replaced session's record: `rest` is the messageCount header field, the
  * header's newline, then the data (lines and metadata); the script writes the header fields before it.
  * `size` is the session's encoded size: exactly `encodedSize(buildSession(id, input, now, now))`, the size
- * the maxSessionBytes check has always used, computed from the texts just encoded instead of a second
- * JSON.stringify of a whole session. JSON.stringify never emits lone surrogates (it escapes them), so the
+ * the maxSessionBytes check compares (src/store/records.ts), computed from the texts just encoded instead
+ * of a second JSON.stringify of a whole session. JSON.stringify never emits lone surrogates (it escapes them), so the
  * UTF-8 length of the joined texts is the sum of their lengths.
  */
 export function encodeInput(id: string, input: NormalizedInput): { rest: string; size: number } {
@@ -68,8 +78,41 @@ export function encodeInput(id: string, input: NormalizedInput): { rest: string;
     count.length +
     createdAt +
     3 * DATE_JSON_BYTES;
-  // messageCount is non-negative: zero-padded to the header's 17 characters.
-  return { rest: `${count.padStart(17, '0')}\n${body}`, size };
+  // messageCount is non-negative: zero-padded to the header's field width.
+  return { rest: `${count.padStart(FIELD_WIDTH, '0')}\n${body}`, size };
+}
+
+/**
+ * The ARGV of the update script (scripts.ts UPDATE_LUA): id, expected version or '', maxSessionBytes, max
+ * lifetime ms or '', then the patch: the new JSON text of each line field ('' keeps it), messageCount or
+ * '', the metadata sets as a count then key/value JSON pairs, the removals as a count then key JSON texts.
+ */
+export function encodePatch(
+  id: string,
+  expectedVersion: number | '',
+  maxSessionBytes: number,
+  maxLifetime: string,
+  patch: NormalizedPatch,
+): (string | number)[] {
+  const metaKeys = Object.keys(patch.metadata);
+  const args: (string | number)[] = [
+    id,
+    expectedVersion,
+    maxSessionBytes,
+    maxLifetime,
+    patch.userId === undefined ? '' : JSON.stringify(patch.userId),
+    patch.threadId === undefined ? '' : JSON.stringify(patch.threadId),
+    patch.requestId === undefined ? '' : JSON.stringify(patch.requestId),
+    patch.escalated === undefined ? '' : String(patch.escalated),
+    patch.messageCount ?? '',
+    metaKeys.length,
+  ];
+  for (const key of metaKeys) {
+    args.push(keyText(key), JSON.stringify(patch.metadata[key]));
+  }
+  args.push(patch.removeKeys.length);
+  for (const key of patch.removeKeys) args.push(keyText(key));
+  return args;
 }
 
 // A string that JSON.stringify writes as itself between quotes: no `"`, `\`, control character or
@@ -78,8 +121,8 @@ export function encodeInput(id: string, input: NormalizedInput): { rest: string;
 const STRINGIFIES_AS_IS = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 /**
- * JSON.stringify's text for a string. Most ids, keys and short values need no escaping, and writing those
- * directly skips a JSON.stringify call (metadata of a few keys made a dozen of them per write).
+ * JSON.stringify's text for a string. Most ids, keys and short values need no escaping: those are written
+ * directly, without a JSON.stringify call per id, key and value of every write.
  */
 function stringText(value: string): string {
   return STRINGIFIES_AS_IS.test(value) ? `"${value}"` : JSON.stringify(value);
@@ -104,15 +147,15 @@ function valueText(value: JsonValue): string {
 }
 
 /**
- * What set and a creating getOrCreate reply: the first seven header fields they wrote (`A1`, version, TTL,
- * createdAt, updatedAt, lastActivity, expiresAt, encoded size).
+ * What set and a creating getOrCreate reply: the tag and the header fields before messageCount as they
+ * wrote them (version, TTL, createdAt, updatedAt, lastActivity, expiresAt, encoded size).
  */
 export function decodeWritten(
   id: string,
   reply: unknown,
 ): { version: number; createdAt: number; now: number; expiresAt: number } {
   // Our own script's reply: the length and tag, then each field read must be a safe integer.
-  if (typeof reply !== 'string' || reply.length !== WRITTEN_LENGTH || !reply.startsWith('A1')) {
+  if (typeof reply !== 'string' || reply.length !== WRITTEN_LENGTH || !reply.startsWith(TAG)) {
     throw decodeError(
       id,
       '(reply)',
@@ -120,10 +163,10 @@ export function decodeWritten(
     );
   }
   return {
-    version: headerInteger(id, reply, 0, 1),
-    createdAt: headerInteger(id, reply, 2, Number.MIN_SAFE_INTEGER),
-    now: headerInteger(id, reply, 3, 0),
-    expiresAt: headerInteger(id, reply, 5, Number.MIN_SAFE_INTEGER),
+    version: headerInteger(id, reply, VERSION, 1),
+    createdAt: headerInteger(id, reply, CREATED_AT, Number.MIN_SAFE_INTEGER),
+    now: headerInteger(id, reply, UPDATED_AT, 0),
+    expiresAt: headerInteger(id, reply, EXPIRES_AT, Number.MIN_SAFE_INTEGER),
   };
 }
 
@@ -134,32 +177,26 @@ function decodeError(id: string, field: string, problem: string, cause?: unknown
   );
 }
 
-// The header: format tag, then eight integers of 17 characters (zero-padded, or `-` and 16 digits).
-const HEADER = /^A1(?:\d{17}|-\d{16}){8}\n/;
-/** Length of a write's reply: the tag and seven header fields (shorter than any whole record). */
-export const WRITTEN_LENGTH = 2 + 7 * 17;
-const HEADER_FIELDS = [
-  'version',
-  'ttl',
-  'createdAt',
-  'updatedAt',
-  'lastActivity',
-  'expiresAt',
-  'size',
-  'messageCount',
-] as const;
+// Header field indexes, resolved once: the decoders below read fields by index on every call.
+const VERSION = fieldIndex('version');
+const CREATED_AT = fieldIndex('createdAt');
+const UPDATED_AT = fieldIndex('updatedAt');
+const LAST_ACTIVITY = fieldIndex('lastActivity');
+const EXPIRES_AT = fieldIndex('expiresAt');
+const MESSAGE_COUNT = fieldIndex('messageCount');
+const FIRST_FIELD = fieldOffset('version');
 
 /**
- * The integer written in the 17 characters at `start` (zero-padded digits, or `-` and 16 digits), read in
- * place without a substring; NaN for anything else. Past 2^53 the digits lose precision, which the safe
- * integer check after it refuses anyway.
+ * The integer written in the FIELD_WIDTH characters at `start` (zero-padded digits, or `-` and digits),
+ * read in place without a substring; NaN for anything else. Past Number.MAX_SAFE_INTEGER the digits lose
+ * precision, which the safe integer check after it refuses anyway.
  */
 function fixedInteger(text: string, start: number): number {
   let at = start;
   const negative = text.charCodeAt(at) === 45; // '-'
   if (negative) at += 1;
   let value = 0;
-  for (const end = start + 17; at < end; at++) {
+  for (const end = start + FIELD_WIDTH; at < end; at++) {
     const digit = text.charCodeAt(at) - 48;
     if (!(digit >= 0 && digit <= 9)) return Number.NaN;
     value = value * 10 + digit;
@@ -169,11 +206,11 @@ function fixedInteger(text: string, start: number): number {
 
 /** Header field `index` (0 = version … 7 = messageCount) of a record or write reply; at least `min`. */
 function headerInteger(id: string, text: string, index: number, min: number): number {
-  const start = 2 + 17 * index;
+  const start = FIRST_FIELD + FIELD_WIDTH * index;
   const value = fixedInteger(text, start);
   if (!Number.isSafeInteger(value) || value < min) {
     const field = HEADER_FIELDS[index] as string;
-    throw decodeError(id, field, `is not an integer ≥ ${min}: ${text.slice(start, start + 17)}`);
+    throw decodeError(id, field, `is not an integer ≥ ${min}: ${text.slice(start, start + FIELD_WIDTH)}`);
   }
   return value;
 }
@@ -214,8 +251,8 @@ const LINES = ['userId', 'threadId', 'requestId', 'escalated'] as const;
  * SessionDecodeError naming the field.
  */
 export function decodeRecord(id: string, reply: unknown): SessionData {
-  if (typeof reply !== 'string' || !HEADER.test(reply)) {
-    throw decodeError(id, '(record)', 'is not a session record of this library (format A1)');
+  if (typeof reply !== 'string' || !HEADER_REGEXP.test(reply)) {
+    throw decodeError(id, '(record)', `is not a session record of this library (format ${TAG})`);
   }
   const lines: string[] = [];
   let at = HEADER_LENGTH;
@@ -237,33 +274,33 @@ export function decodeRecord(id: string, reply: unknown): SessionData {
     sessionId: id,
     userId: nullableString(id, uid, 'userId'),
     threadId: nullableString(id, tid, 'threadId'),
-    messageCount: headerInteger(id, reply, 7, 0),
+    messageCount: headerInteger(id, reply, MESSAGE_COUNT, 0),
     escalated: esc === 'true',
     metadata,
     requestId: nullableString(id, rid, 'requestId'),
-    createdAt: headerDate(id, reply, 2),
-    updatedAt: headerDate(id, reply, 3),
-    lastActivity: headerDate(id, reply, 4),
-    expiresAt: headerDate(id, reply, 5),
-    version: headerInteger(id, reply, 0, 1),
+    createdAt: headerDate(id, reply, CREATED_AT),
+    updatedAt: headerDate(id, reply, UPDATED_AT),
+    lastActivity: headerDate(id, reply, LAST_ACTIVITY),
+    expiresAt: headerDate(id, reply, EXPIRES_AT),
+    version: headerInteger(id, reply, VERSION, 1),
   };
 }
 
 /**
  * A session read by get with touch: the script's reply `[record as read, lastActivity and expiresAt as it
- * wrote them (two 17-character fields)]`.
+ * wrote them (the two adjacent header fields, SLID_LENGTH characters)]`.
  */
 export function decodeTouched(id: string, reply: unknown): SessionData {
   const [record, slid] = Array.isArray(reply) ? reply : [];
-  if (typeof record !== 'string' || typeof slid !== 'string' || slid.length !== 34) {
+  if (typeof record !== 'string' || typeof slid !== 'string' || slid.length !== SLID_LENGTH) {
     throw decodeError(
       id,
       '(reply)',
       `is not what get with touch replies: ${JSON.stringify(reply).slice(0, 40)}`,
     );
   }
-  // The record as it now is stored: the two fields put in place (header characters 70 to 103).
-  return decodeRecord(id, record.slice(0, 70) + slid + record.slice(104));
+  // The record as it now is stored: the two fields put in place.
+  return decodeRecord(id, record.slice(0, SLID_START) + slid + record.slice(SLID_END));
 }
 
 /**

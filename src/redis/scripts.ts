@@ -1,9 +1,9 @@
 // The Lua scripts behind RedisSessionStore: one per operation, each atomic and each one command on the
 // wire. Time comes from the Redis server (TIME), so every app instance agrees on expiry.
 //
-// A session is one string key; src/redis/record.ts describes the record: a fixed-width header (`A1`, then
-// version, TTL ms, createdAt, updatedAt, lastActivity, expiresAt, encoded size and messageCount as 17
-// character integers, then `\n`), four lines (userId, threadId, requestId JSON, escalated), then the
+// A session is one string key; src/redis/record.ts describes the record: a fixed-width header (the tag,
+// then version, TTL ms, createdAt, updatedAt, lastActivity, expiresAt, encoded size and messageCount as
+// fixed-width integers, then `\n`; src/redis/layout.ts), four lines (userId, threadId, requestId JSON, escalated), then the
 // metadata as JSON text with each entry written `\n<key JSON>\t:<value JSON>`. Lua never decodes JSON: it
 // reads and rewrites header fields at fixed offsets, splits on `\n` and `\t` (bytes JSON.stringify never
 // emits), and compares, measures and joins the texts as they are. Counters parse plain integer text only.
@@ -17,170 +17,39 @@
 // its own prefix around a raised error (and Redis 6 cannot raise an error table), so the store looks for
 // `SESSDECODE <field>` anywhere in the message.
 
-import { HEADER_LENGTH } from './record.js';
-
-// Lua helpers, as functions defined in the script. Each script includes only the ones it calls: every
-// helper defined is a closure created on every call.
-//
-// Numbers passed to redis.call are written as strings ('0', '52'): Redis formats a Lua number argument
-// with %.17g on every call, which showed up in a profile of redis-server running set. Likewise TIME's
-// fields are converted once each (a string used in arithmetic is converted on every use).
-const MAX_SAFE = `
-local MAX_SAFE = 9007199254740991
-`;
-const FMT = `
-local function fmt(n)
-  return string.format('%d', n)
-end
-`;
-// Lua pattern of a well-formed header: `A1`, eight fields of a digit or `-` then 16 digits, `\n` (the same
-// rule as record.ts's HEADER). One anchored match instead of eight substring conversions.
-const HEADER_PATTERN = `^A1${`[%-%d]${'%d'.repeat(16)}`.repeat(8)}\\n`;
-const HEADER = `
--- The record header: tag, eight 17-character integers (1 version, 2 TTL ms, 3 createdAt, 4 updatedAt,
--- 5 lastActivity, 6 expiresAt, 7 encoded size, 8 messageCount), newline: 139 bytes.
-local HDR = 'A1%017d%017d%017d%017d%017d%017d%017d%017d\\n'
--- Header field i (1-based) of a checked record, as a number.
-local function hnum(s, i)
-  return tonumber(string.sub(s, 17 * i - 14, 17 * i + 2))
-end
--- For a key that GETRANGE found empty: true when absent; an empty string is no record.
-local function absent(key)
-  if redis.call('EXISTS', key) == 0 then return true end
-  error('SESSDECODE (record)')
-end
-`;
-// The size field is the whole-session JSON's byte length (src/redis/record.ts, encodeInput), kept exact
-// by every write: a metadata entry adds its key's and value's JSON texts and a colon, and n entries are
-// separated by n - 1 commas; a version that gains a digit adds a byte.
-const ENTRY = `
-local function commas(n)
-  if n > 1 then return n - 1 end
-  return 0
-end
-local function version_bytes(v)
-  return #string.format('%d', v + 1) - #string.format('%d', v)
-end
-`;
-
-// The steps the writes share, as inline Lua: statements spliced into each script where they run, not
-// helper functions, so that no closure is created per call (written out, get with touch took about 1.2 µs
-// less inside Redis and set about 1 µs). They follow every script's conventions: KEYS[1] the session key,
-// KEYS[2] its index shard, KEYS[3] the operation id key when the call carries one, ARGV[1] the session id.
-
-/** The server clock in epoch ms, as the local `now`. */
-const NOW = `
-local t = redis.call('TIME')
-local us = tonumber(t[2])
-local now = tonumber(t[1]) * 1000 + (us - us % 1000) / 1000
-`;
-
-/** The local `cutoff`: the epoch ms text in the Lua expression `given`, or the server clock's when it is absent or ''. */
-const cutoff = (given: string): string => `
-local cutoff = ${given}
-if not cutoff or cutoff == '' then${NOW}  cutoff = string.format('%d', now)
-end
-`;
-
-/**
- * Raises a decode error unless the string in the Lua variable `text` (a record, or its first 139 bytes)
- * starts with a well-formed header. Every script checks the header before it writes: a broken record is
- * reported, never written over or slid.
- */
-const checkHeader = (text: string): string => `
-if not string.find(${text}, '${HEADER_PATTERN}') then error('SESSDECODE (record)') end
-`;
-
-// Writes that a connection drop can make ioredis send twice (a Cluster re-sends a node's queued commands;
-// a client with autoResendUnfulfilledCommands re-sends after a reconnect) carry an operation id: KEYS[3],
-// a key in the session's slot. The first run records its outcome there for OP_WINDOW_MS; a later run with
-// the same id finds it and replies as the first did, writing nothing. Without KEYS[3] nothing changes.
-const OP_WINDOW_MS = 60_000;
-/** The local `done`: the outcome an earlier send of this call recorded, or a false value. */
-const OP_DONE = `
-local done = KEYS[3] and redis.call('GET', KEYS[3])
-`;
-/**
- * Records this call's outcome (a Lua string expression). Run before the first write, so that under
- * maxmemory (noeviction) a refused script writes nothing.
- */
-const recordOutcome = (outcome: string): string => `
-if KEYS[3] then redis.call('SET', KEYS[3], ${outcome}, 'PX', '${OP_WINDOW_MS}') end
-`;
-
-/** The local `ex`: `now` plus the TTL, capped at createdAt plus the max lifetime (ms, or '' for none). */
-const expiry = (ttl: string, createdAt: string, maxLifetime: string): string => `
-local ex = now + ${ttl}
-if ${maxLifetime} ~= '' then
-  local cap = ${createdAt} + tonumber(${maxLifetime})
-  if cap < ex then ex = cap end
-end
-`;
-
-/**
- * Moves the key's expiry and its index entry to `ex`, for a record whose header already says so. The
- * expiry is formatted once here: a Lua number argument would be formatted twice, by Redis with %.17g.
- */
-const MOVE_EXPIRY = `
-local exs = string.format('%d', ex)
-redis.call('PEXPIREAT', KEYS[1], exs)
-redis.call('ZADD', KEYS[2], exs, ARGV[1])
-`;
-
-/**
- * Stores a whole record (a Lua expression) with expiry `ex` and its index entry. The index entry first:
- * Redis refuses a script under maxmemory (noeviction) at its first write that may grow memory and lets
- * later ones through, so a record is never written without its index entry. A record whose expiry is not
- * after the epoch (a createdAt before 1970 under a lifetime cap) has already expired: it is removed, as
- * Redis would remove it, rather than written (SET refuses such an expiry).
- */
-const storeRecord = (record: string): string => `
-if ex <= 0 then
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[1])
-else
-  local exs = string.format('%d', ex)
-  redis.call('ZADD', KEYS[2], exs, ARGV[1])
-  redis.call('SET', KEYS[1], ${record}, 'PXAT', exs)
-end
-`;
-
-/**
- * Writes a new or replaced session (set, and getOrCreate when it creates): the first seven header fields
- * (version, TTL, createdAt, updatedAt, lastActivity, expiresAt at `ex`, encoded size) formatted here, then
- * ARGV[7], which Node formatted (messageCount, the header's newline, the data). Returns the seven fields
- * as one string, which is also the outcome an operation id records.
- */
-const writeNewAndReturn = (version: string, ttl: string, createdAt: string, size: string): string => `
-local head = string.format('A1%017d%017d%017d%017d%017d%017d%017d', ${version}, ${ttl}, ${createdAt}, now, now, ex, ${size})
-${recordOutcome('head')}${storeRecord('head .. ARGV[7]')}return head
-`;
-
-/**
- * Slides the session whose record was just read into the local `s`, at `now` (`maxLifetime` the Lua
- * expression of the lifetime cap in ms or ''), and returns { s, the 34 characters written }: lastActivity
- * and expiresAt rewritten in place (SETRANGE), the key's expiry and the index entry moved. Node puts the
- * two together (record.ts decodeTouched), so no second copy of the record is built here. The header is
- * checked first. It ends with `return`, so it closes the block it is spliced into.
- */
-const slideAndReturn = (maxLifetime: string): string => `${checkHeader('s')}${expiry(
-  'tonumber(string.sub(s, 20, 36))',
-  'tonumber(string.sub(s, 37, 53))',
-  maxLifetime,
-)}
-local slid = string.format('%017d%017d', now, ex)
-redis.call('SETRANGE', KEYS[1], '70', slid)
-${MOVE_EXPIRY}return { s, slid }
-`;
-
-/** The helpers `parts` (in dependency order) as one script prefix. */
-const lua = (...parts: string[]): string => parts.join('');
+import type { RedisClient } from './connection.js';
+import { HEADER_LENGTH, TAG } from './layout.js';
+import {
+  checkHeader,
+  cutoff,
+  DATA_START,
+  ENTRY,
+  expiry,
+  FMT,
+  fieldFormats,
+  fieldNumber,
+  HEADER,
+  HEADER_LAST,
+  hnum,
+  lua,
+  luaEnd,
+  MAX_SAFE,
+  MOVE_EXPIRY,
+  NOW,
+  OP_DONE,
+  rangeOffset,
+  recordOutcome,
+  slideAndReturn,
+  storeRecord,
+  writeNewAndReturn,
+} from './lua.js';
+import { Script, type ScriptFn } from './Script.js';
 
 /**
  * get with touch (get without touch is a plain GET). KEYS[1] session key, KEYS[2] index shard.
  * ARGV[1] session id, ARGV[2] max lifetime ms or ''.
- * Reply: 0 when absent, else { the record as it was read, the 34 characters of lastActivity and expiresAt
- * written in its place } (slideAndReturn).
+ * Reply: 0 when absent, else { the record as it was read, lastActivity and expiresAt as written in its
+ * place (layout.ts SLID_LENGTH characters) } (slideAndReturn).
  */
 export const GET_LUA = `
 local s = redis.call('GET', KEYS[1])
@@ -193,7 +62,7 @@ ${NOW}${slideAndReturn('ARGV[2]')}`;
  * ms or '', ARGV[5] createdAt ms for a new session or '', ARGV[6] the encoded size for version 1 and that
  * createdAt (or now), ARGV[7] the rest of the record: messageCount as a header field, `\n`, then the data
  * (record.ts encodeInput).
- * Reply: the first seven header fields written (`A1`, version, TTL, createdAt, updatedAt, lastActivity,
+ * Reply: the header fields before messageCount as written (the tag, version, TTL, createdAt, updatedAt, lastActivity,
  * expiresAt, encoded size), one string.
  * A previous record that does not parse (or a key of another type) is replaced, not reported: set is
  * also the way to repair one.
@@ -202,11 +71,11 @@ export const SET_LUA = `${OP_DONE}if done then return done end
 ${NOW}local v, ttl, ca = 1, tonumber(ARGV[2]), nil
 -- The previous record's version, TTL and createdAt. pcall: a key of another type is replaced too (its
 -- error reply is a table, whose length is 0).
-local old = redis.pcall('GETRANGE', KEYS[1], '0', '52')
-if #old == 53 and string.sub(old, 1, 2) == 'A1' then
-  v = (tonumber(string.sub(old, 3, 19)) or 0) + 1
-  ttl = ttl or tonumber(string.sub(old, 20, 36))
-  ca = tonumber(string.sub(old, 37, 53))
+local old = redis.pcall('GETRANGE', KEYS[1], '0', '${luaEnd('createdAt') - 1}')
+if #old == ${luaEnd('createdAt')} and string.sub(old, 1, ${TAG.length}) == '${TAG}' then
+  v = (${fieldNumber('old', 'version')} or 0) + 1
+  ttl = ttl or ${fieldNumber('old', 'ttl')}
+  ca = ${fieldNumber('old', 'createdAt')}
 end
 ttl = ttl or tonumber(ARGV[3])
 local assumed = tonumber(ARGV[5]) or now
@@ -228,7 +97,7 @@ ${writeNewAndReturn('v', 'ttl', 'ca', 'size')}`;
  * ARGV[1] id, ARGV[2] TTL ms or '', ARGV[3] default TTL ms, ARGV[4] max lifetime ms or '',
  * ARGV[5] createdAt ms or '', ARGV[6] and ARGV[7] the encoded size and the rest of the record for a new
  * session (as for set), ARGV[8] '1' to touch an existing session / '0'.
- * Reply: existing → its whole record, or with touch { record as read, the 34 characters written } (as get
+ * Reply: existing → its whole record, or with touch { record as read, the slid fields written } (as get
  * with touch replies); created → the first seven header fields written (as set replies).
  */
 export const GET_OR_CREATE_LUA = `${OP_DONE}if done then return done end
@@ -259,12 +128,12 @@ local s = redis.call('GET', KEYS[1])
 -- Already applied by an earlier send of this call: the session as it is now.
 ${OP_DONE}if done then return s or 0 end
 if not s then return 0 end
-${checkHeader('s')}local v = hnum(s, 1)
+${checkHeader('s')}local v = ${hnum('s', 'version')}
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= v then
   return redis.error_reply('SESSCONFLICT ' .. fmt(v))
 end
-local ttl, ca, sz, mc = hnum(s, 2), hnum(s, 3), hnum(s, 7) + version_bytes(v), hnum(s, 8)
-local lines, at = {}, 140
+local ttl, ca, sz, mc = ${hnum('s', 'ttl')}, ${hnum('s', 'createdAt')}, ${hnum('s', 'size')} + version_bytes(v), ${hnum('s', 'messageCount')}
+local lines, at = {}, ${DATA_START}
 for i = 1, 4 do
   local e = string.find(s, '\\n', at, true)
   if not e then error('SESSDECODE ' .. LINE_FIELDS[i]) end
@@ -352,23 +221,26 @@ ${recordOutcome("'1'")}${storeRecord('out')}return out
  * leaves the safe range or messageCount would go negative, `SESSSIZE <bytes>` when a new counter key or an
  * extra digit takes the session over the cap; nothing written.
  */
+// The longest integer text a counter may hold: `-` and the digits of the largest safe integer.
+const SAFE_DIGITS = String(Number.MIN_SAFE_INTEGER).length;
+
 export const INCREMENT_LUA = `${lua(ENTRY, MAX_SAFE, FMT, HEADER)}${OP_DONE}if done then return { 1, done } end
 local key, field, delta = KEYS[1], ARGV[2], tonumber(ARGV[3])
 local function range_error(n)
   return redis.error_reply('SESSRANGE ' .. string.format('%.17g', n))
 end
 if field == '' then
-  local h = redis.call('GETRANGE', key, '0', '138')
+  local h = redis.call('GETRANGE', key, '0', ${HEADER_LAST})
   if h == '' and absent(key) then return 0 end
-  ${checkHeader('h')}  local mc = hnum(h, 8)
+  ${checkHeader('h')}  local mc = ${hnum('h', 'messageCount')}
   local nextv = mc + delta
   if nextv > MAX_SAFE or nextv < 0 then return range_error(nextv) end
   local out = fmt(nextv)
-  local sz = hnum(h, 7) + #out - #fmt(mc) + version_bytes(hnum(h, 1))
+  local sz = ${hnum('h', 'size')} + #out - #fmt(mc) + version_bytes(${hnum('h', 'version')})
   if sz > tonumber(ARGV[5]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
-  local ttl, ca = hnum(h, 2), hnum(h, 3)
+  local ttl, ca = ${hnum('h', 'ttl')}, ${hnum('h', 'createdAt')}
   ${NOW}${expiry('ttl', 'ca', 'ARGV[4]')}${recordOutcome('out')}
-  redis.call('SETRANGE', key, '0', string.format(HDR, hnum(h, 1) + 1, ttl, ca, now, now, ex, sz, nextv))
+  redis.call('SETRANGE', key, '0', string.format(HDR, ${hnum('h', 'version')} + 1, ttl, ca, now, now, ex, sz, nextv))
   ${MOVE_EXPIRY}  return { 1, out }
 end
 local s = redis.call('GET', key)
@@ -376,7 +248,7 @@ if not s then return 0 end
 ${checkHeader('s')}if string.sub(s, -1) ~= '}' then error('SESSDECODE metadata') end
 -- The entry \\n<key JSON>\\t: and its value, up to the next entry or the closing brace.
 local marker = '\\n' .. field .. '\\t:'
-local p = string.find(s, marker, 140, true)
+local p = string.find(s, marker, ${DATA_START}, true)
 local first, last, text = nil, nil, nil
 if p then
   first = p + #marker
@@ -386,27 +258,27 @@ if p then
 end
 local current = 0
 if text then
-  if not string.match(text, '^%-?%d+$') or #text > 17 then return redis.error_reply('SESSNOTINT counter') end
+  if not string.match(text, '^%-?%d+$') or #text > ${SAFE_DIGITS} then return redis.error_reply('SESSNOTINT counter') end
   current = tonumber(text)
   if current > MAX_SAFE or current < -MAX_SAFE then return redis.error_reply('SESSNOTINT counter') end
 end
 local nextv = current + delta
 if nextv > MAX_SAFE or nextv < -MAX_SAFE then return range_error(nextv) end
 local out = fmt(nextv)
-local sz = hnum(s, 7) + version_bytes(hnum(s, 1))
+local sz = ${hnum('s', 'size')} + version_bytes(${hnum('s', 'version')})
 local body
 if text then
   sz = sz + #out - #text
-  body = string.sub(s, 140, first - 1) .. out .. string.sub(s, last + 1)
+  body = string.sub(s, ${DATA_START}, first - 1) .. out .. string.sub(s, last + 1)
 else
   local sep = string.sub(s, -2) == '{}' and '' or ','
   sz = sz + #out + #field + 1 + #sep
-  body = string.sub(s, 140, #s - 1) .. sep .. marker .. out .. '}'
+  body = string.sub(s, ${DATA_START}, #s - 1) .. sep .. marker .. out .. '}'
 end
 if sz > tonumber(ARGV[5]) then return redis.error_reply('SESSSIZE ' .. fmt(sz)) end
-local ttl, ca = hnum(s, 2), hnum(s, 3)
+local ttl, ca = ${hnum('s', 'ttl')}, ${hnum('s', 'createdAt')}
 ${NOW}${expiry('ttl', 'ca', 'ARGV[4]')}${recordOutcome('out')}${storeRecord(
-  'string.format(HDR, hnum(s, 1) + 1, ttl, ca, now, now, ex, sz, hnum(s, 8)) .. body',
+  `string.format(HDR, ${hnum('s', 'version')} + 1, ttl, ca, now, now, ex, sz, ${hnum('s', 'messageCount')}) .. body`,
 )}return { 1, out }
 `;
 
@@ -416,15 +288,15 @@ ${NOW}${expiry('ttl', 'ca', 'ARGV[4]')}${recordOutcome('out')}${storeRecord(
  * Reply: 1 touched, 0 absent. Only the header is read and rewritten.
  */
 export const TOUCH_LUA = `${HEADER}
-local raw = redis.call('GETRANGE', KEYS[1], '0', '138')
+local raw = redis.call('GETRANGE', KEYS[1], '0', ${HEADER_LAST})
 if raw == '' and absent(KEYS[1]) then return 0 end
-${checkHeader('raw')}local ttl = hnum(raw, 2)
+${checkHeader('raw')}local ttl = ${hnum('raw', 'ttl')}
 if ARGV[2] ~= '' then
   ttl = tonumber(ARGV[2])
-  redis.call('SETRANGE', KEYS[1], '19', string.format('%017d', ttl))
+  redis.call('SETRANGE', KEYS[1], ${rangeOffset('ttl')}, string.format('${fieldFormats(1)}', ttl))
 end
-${NOW}${expiry('ttl', 'hnum(raw, 3)', 'ARGV[3]')}
-redis.call('SETRANGE', KEYS[1], '70', string.format('%017d%017d', now, ex))
+${NOW}${expiry('ttl', hnum('raw', 'createdAt'), 'ARGV[3]')}
+redis.call('SETRANGE', KEYS[1], ${rangeOffset('lastActivity')}, string.format('${fieldFormats(2)}', now, ex))
 ${MOVE_EXPIRY}return 1
 `;
 
@@ -494,3 +366,29 @@ for i = 1, #KEYS do
 end
 return total
 `;
+
+/**
+ * Every script the store runs, by operation. get and touch take a fixed 2 keys; the writes take 2 keys, or
+ * 3 with an operation id, and the index scripts one key per shard: those calls pass the key count first.
+ */
+export const SCRIPTS = {
+  get: new Script(GET_LUA, 2),
+  set: new Script(SET_LUA),
+  getOrCreate: new Script(GET_OR_CREATE_LUA),
+  update: new Script(UPDATE_LUA),
+  increment: new Script(INCREMENT_LUA),
+  touch: new Script(TOUCH_LUA, 2),
+  delete: new Script(DELETE_LUA),
+  count: new Script(COUNT_LUA),
+  list: new Script(LIST_LUA),
+  cleanup: new Script(CLEANUP_LUA),
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+/** Every script as a function on `client` (Script.bind). */
+export function bindScripts(client: RedisClient): Record<ScriptName, ScriptFn> {
+  const bound = {} as Record<ScriptName, ScriptFn>;
+  for (const op of Object.keys(SCRIPTS) as ScriptName[]) bound[op] = SCRIPTS[op].bind(client);
+  return bound;
+}

@@ -1,0 +1,66 @@
+// One Lua script and its identity: the SHA1 of its source. The name it is registered under on a client
+// derives from that SHA, so a script whose source changes gets a new name by itself, and two copies of
+// the library sharing one client (or two versions of it) each run their own source, never the other's.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
+
+/** A script bound to a client: its arguments are the key count (when not fixed), KEYS, then ARGV. */
+export type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+/** One reply of a pipeline: ioredis's `[error, value]` pair. */
+export type PipelineReply = [Error | null, unknown];
+
+export class Script {
+  /** SHA1 of the source, in hex: what EVALSHA names and what the server caches the script under. */
+  readonly sha: string;
+  /** The command name on a client: namespaced (no clash with a user's own commands) and content-derived. */
+  readonly name: string;
+
+  /**
+   * @param lua the script's source.
+   * @param numberOfKeys how many of the arguments are KEYS; undefined when each call passes the key count
+   *   as its first argument (scripts called with a variable number of keys).
+   */
+  constructor(
+    readonly lua: string,
+    readonly numberOfKeys?: number,
+  ) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+    this.name = `agentSessionStore_${this.sha}`;
+  }
+
+  /**
+   * The script as a function on `client`, defined there with `defineCommand` unless a store already did
+   * (same name, so same source). ioredis then sends EVALSHA, and EVAL when the server answers NOSCRIPT
+   * (first use, restart, failover, SCRIPT FLUSH).
+   */
+  bind(client: RedisClient): ScriptFn {
+    const target = client as unknown as Record<string, ScriptFn>;
+    const { name, lua, numberOfKeys } = this;
+    if (typeof target[name] !== 'function') {
+      client.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
+    }
+    const fn = target[name] as ScriptFn;
+    return (...args) => fn.apply(client, args);
+  }
+
+  /**
+   * Runs the script once per key of `keys` (one key each, then `args`) on one Cluster node, as one
+   * pipeline: one round trip. EVALSHA first; when any reply is NOSCRIPT (that node has not cached the
+   * script yet), the whole pipeline goes again with the source. Replies are in `keys` order; errors other
+   * than NOSCRIPT stay in their reply for the caller to settle another way.
+   */
+  async eachKeyOn(node: Redis, keys: readonly string[], args: readonly (string | number)[]) {
+    const send = async (withSource: boolean): Promise<PipelineReply[]> => {
+      const pipeline = node.pipeline();
+      for (const key of keys) {
+        if (withSource) pipeline.eval(this.lua, 1, key, ...args);
+        else pipeline.evalsha(this.sha, 1, key, ...args);
+      }
+      return ((await pipeline.exec()) ?? []) as PipelineReply[];
+    };
+    const replies = await send(false);
+    return replies.some(([error]) => error?.message.startsWith('NOSCRIPT')) ? send(true) : replies;
+  }
+}
