@@ -47,20 +47,35 @@ export class SessionDecodeError extends SessionStoreError {
   }
 }
 
-/** `update` was given an `expectedVersion` that no longer matches; nothing was written. */
+/** What a SessionConflictError is about. */
+export type SessionConflictReason = 'version' | 'expectedSuffix' | 'operationId';
+
+/**
+ * A conditional write found the session other than the caller expected, and nothing was written:
+ * a stale `expectedVersion` (`update`), a stale `expectedSuffix` (`replaceItems`), or an `operationId`
+ * reused with a different payload (history writes). `reason` says which.
+ */
 export class SessionConflictError extends SessionStoreError {
   override readonly code = 'SESSION_CONFLICT' as const;
   readonly sessionId: string;
-  readonly expectedVersion: number;
-  readonly actualVersion: number;
+  readonly reason: SessionConflictReason;
+  /** For a `version` conflict: the version the caller expected; otherwise undefined. */
+  readonly expectedVersion: number | undefined;
+  /** For a `version` conflict: the stored version; otherwise undefined. */
+  readonly actualVersion: number | undefined;
 
-  constructor(sessionId: string, expectedVersion: number, actualVersion: number) {
+  constructor(sessionId: string, expectedVersion: number, actualVersion: number);
+  constructor(sessionId: string, reason: Exclude<SessionConflictReason, 'version'>, message: string);
+  constructor(sessionId: string, a: number | SessionConflictReason, b: number | string) {
     super(
-      `Session version conflict: expected version ${expectedVersion} but the stored version is ${actualVersion}`,
+      typeof a === 'number'
+        ? `Session version conflict: expected version ${a} but the stored version is ${b}`
+        : String(b),
     );
     this.sessionId = sessionId;
-    this.expectedVersion = expectedVersion;
-    this.actualVersion = actualVersion;
+    this.reason = typeof a === 'number' ? 'version' : a;
+    this.expectedVersion = typeof a === 'number' ? a : undefined;
+    this.actualVersion = typeof a === 'number' ? (b as number) : undefined;
   }
 }
 

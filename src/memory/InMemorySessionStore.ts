@@ -5,6 +5,14 @@ import { cloneTrustedJsonObject } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionConflictError, SessionValidationError } from '../errors/errors.js';
 import {
+  endsWith,
+  type HistoryWriteContext,
+  itemsToTrim,
+  OperationLog,
+  staleSuffixError,
+} from '../store/history.js';
+import type { EncodedItem } from '../store/items.js';
+import {
   applyCounter,
   applyPatch,
   buildSession,
@@ -33,6 +41,10 @@ interface Entry {
    * moves expiry later pushes nothing: the early node surfaces first and is pushed again at the new expiry.
    */
   scheduledMs: number;
+  /** The history, oldest first, as canonical JSON text: decoding on read hands out fresh copies. */
+  items: EncodedItem[];
+  /** Operation ids of history writes; created on first use. */
+  operations: OperationLog | undefined;
 }
 
 export class InMemorySessionStore extends SessionStore {
@@ -121,9 +133,17 @@ export class InMemorySessionStore extends SessionStore {
     return removed;
   }
 
-  #store(id: string, session: SessionData, ttlMs: number, now: number): SessionData {
+  /** Stores a new entry for `session`; `previous` hands over its history (`set` keeps the items). */
+  #store(id: string, session: SessionData, ttlMs: number, now: number, previous?: Entry): SessionData {
     this.assertSize(encodedSize(session), id);
-    const entry: Entry = { session, ttlMs, expiresAtMs: 0, scheduledMs: Number.POSITIVE_INFINITY };
+    const entry: Entry = {
+      session,
+      ttlMs,
+      expiresAtMs: 0,
+      scheduledMs: Number.POSITIVE_INFINITY,
+      items: previous?.items ?? [],
+      operations: previous?.operations,
+    };
     this.#slide(entry, now);
     this.#cache.set(id, entry);
     return cloneStoredSession(session);
@@ -145,7 +165,7 @@ export class InMemorySessionStore extends SessionStore {
     const previous = this.#live(id, now, false);
     const ttl = ttlMs ?? previous?.ttlMs ?? this.options.defaultTtlMs;
     const session = buildSession(id, input, now, 0, previous?.session, cloneTrustedJsonObject);
-    return this.#store(id, session, ttl, now);
+    return this.#store(id, session, ttl, now, previous);
   }
 
   protected async doGetOrCreate(
@@ -221,6 +241,107 @@ export class InMemorySessionStore extends SessionStore {
     entry.session.lastActivity = new Date(now);
     this.#slide(entry, now);
     return true;
+  }
+
+  /**
+   * The live entry a history write goes to, with the first outcome when `context.operation` was already
+   * applied. `create` false: an absent session stays absent (undefined entry).
+   */
+  #historyEntry(id: string, now: number, context: HistoryWriteContext): { entry?: Entry; replayed?: number } {
+    const entry = this.#live(id, now, true);
+    const replayed = entry?.operations?.replay(id, context.operation, now);
+    return replayed === undefined ? { entry } : { replayed };
+  }
+
+  /** Creates the session for a history write (as getOrCreate would) and returns its entry. */
+  #create(id: string, now: number, context: HistoryWriteContext): Entry {
+    const session = buildSession(id, context.init, now, 0, undefined, cloneTrustedJsonObject);
+    this.#store(id, session, context.ttlMs ?? this.options.defaultTtlMs, now);
+    return this.#cache.peek(id) as Entry;
+  }
+
+  /** After a history write: record the operation, slide the TTL, set lastActivity (not version/updatedAt). */
+  #historyWritten(entry: Entry, now: number, context: HistoryWriteContext | undefined): number {
+    const length = entry.items.length;
+    if (context?.operation !== undefined) {
+      entry.operations ??= new OperationLog();
+      entry.operations.record(context.operation, length, now);
+    }
+    if (context?.ttlMs !== undefined) entry.ttlMs = context.ttlMs;
+    entry.session.lastActivity = new Date(now);
+    this.#slide(entry, now);
+    return length;
+  }
+
+  // No await in the history hooks: each check and write runs in one turn of the event loop (atomic).
+  protected async doAppendItems(
+    id: string,
+    items: readonly EncodedItem[],
+    context: HistoryWriteContext,
+  ): Promise<number> {
+    const now = this.#now();
+    const { entry, replayed } = this.#historyEntry(id, now, context);
+    if (replayed !== undefined) return replayed;
+    const length = (entry?.items.length ?? 0) + items.length;
+    const trim = itemsToTrim(id, length, context.maxItems, context.overflow);
+    const target = entry ?? this.#create(id, now, context);
+    if (trim > 0) target.items = [...target.items, ...items].slice(trim);
+    else for (const item of items) target.items.push(item);
+    return this.#historyWritten(target, now, context);
+  }
+
+  protected async doGetItems(
+    id: string,
+    limit: number | undefined,
+    touch: boolean,
+  ): Promise<readonly EncodedItem[]> {
+    const now = this.#now();
+    const entry = this.#live(id, now, touch);
+    if (entry === undefined) return [];
+    if (touch) {
+      entry.session.lastActivity = new Date(now);
+      this.#slide(entry, now);
+    }
+    if (limit === undefined) return entry.items.slice();
+    return limit === 0 ? [] : entry.items.slice(-limit);
+  }
+
+  protected async doPopItem(id: string): Promise<EncodedItem | null> {
+    const now = this.#now();
+    const entry = this.#live(id, now, true);
+    if (entry === undefined) return null;
+    const item = entry.items.pop();
+    this.#historyWritten(entry, now, undefined);
+    return item ?? null;
+  }
+
+  protected async doReplaceItems(
+    id: string,
+    replacement: readonly EncodedItem[],
+    suffix: readonly EncodedItem[] | undefined,
+    context: HistoryWriteContext,
+  ): Promise<number> {
+    const now = this.#now();
+    const { entry, replayed } = this.#historyEntry(id, now, context);
+    if (replayed !== undefined) return replayed;
+    const log = entry?.items ?? [];
+    if (suffix !== undefined && !endsWith(log, suffix)) throw staleSuffixError(id, suffix.length, log.length);
+    const kept = suffix === undefined ? 0 : log.length - suffix.length;
+    const trim = itemsToTrim(id, kept + replacement.length, context.maxItems, context.overflow);
+    const target = entry ?? this.#create(id, now, context);
+    target.items = [...log.slice(0, kept), ...replacement].slice(trim);
+    return this.#historyWritten(target, now, context);
+  }
+
+  protected async doClearItems(id: string): Promise<number> {
+    const now = this.#now();
+    const entry = this.#live(id, now, true);
+    if (entry === undefined) return 0;
+    const removed = entry.items.length;
+    entry.items = [];
+    entry.operations = undefined;
+    this.#historyWritten(entry, now, undefined);
+    return removed;
   }
 
   protected async doDelete(id: string): Promise<boolean> {

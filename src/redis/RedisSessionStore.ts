@@ -9,6 +9,7 @@ import {
   isSessionStoreError,
   SessionConflictError,
   SessionDecodeError,
+  SessionStoreError,
   SessionStoreUnavailableError,
   SessionValidationError,
 } from '../errors/errors.js';
@@ -834,6 +835,28 @@ export class RedisSessionStore extends SessionStore {
     };
   }
 
+  // History is not implemented on Redis yet (its scripts come in a later change): every history method
+  // rejects, rather than pretending to store anything.
+  protected async doAppendItems(): Promise<number> {
+    throw historyUnavailable();
+  }
+
+  protected async doGetItems(): Promise<string[]> {
+    throw historyUnavailable();
+  }
+
+  protected async doPopItem(): Promise<string | null> {
+    throw historyUnavailable();
+  }
+
+  protected async doReplaceItems(): Promise<number> {
+    throw historyUnavailable();
+  }
+
+  protected async doClearItems(): Promise<number> {
+    throw historyUnavailable();
+  }
+
   protected async doPing(): Promise<boolean> {
     return (await this.#run(undefined, () => this.#client.ping())) === 'PONG';
   }
@@ -882,4 +905,8 @@ export class RedisSessionStore extends SessionStore {
     }
     return reply as string[];
   }
+}
+
+function historyUnavailable(): SessionStoreError {
+  return new SessionStoreError('Conversation history is not available on RedisSessionStore yet');
 }

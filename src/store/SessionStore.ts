@@ -2,9 +2,24 @@
 // close() and then call one protected hook; a backend implements the hooks (storage only) and inherits
 // every check, so all backends reject the same inputs with the same errors.
 import { randomUUID } from 'node:crypto';
+import type { JsonObject } from '../codec/json.js';
 import type { SessionData, SessionInput, SessionPatch } from '../codec/SessionData.js';
 import { SessionStoreClosedError, SessionValidationError } from '../errors/errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import {
+  type HistoryOperation,
+  type HistoryWriteContext,
+  type ItemsOverflow,
+  tooManyItemsError,
+} from './history.js';
+import {
+  decodeItem,
+  decodeItems,
+  type EncodedItem,
+  encodeItems,
+  payloadDigest,
+  validateOperationId,
+} from './items.js';
 import {
   type NormalizedInput,
   type NormalizedPatch,
@@ -30,6 +45,30 @@ export interface SessionStoreOptions {
   maxSessionBytes?: number;
   /** Where the store logs. Default: silent. */
   logger?: Logger;
+  /**
+   * Most items one session's history may hold; a write past it throws SessionValidationError (`field`
+   * `maxItems`) and writes nothing, unless `itemsOverflow` is `trimOldest`.
+   * @default 10_000
+   */
+  maxItems?: number;
+  /**
+   * Largest history item, in UTF-8 bytes of its JSON text; a larger item throws SessionValidationError
+   * (`field` `maxItemBytes`) and nothing of the call is written. Items do not count toward `maxSessionBytes`.
+   * @default 1_048_576 (1 MiB)
+   */
+  maxItemBytes?: number;
+  /**
+   * What a history write that would take the log past `maxItems` does: `reject` throws and writes
+   * nothing; `trimOldest` writes and drops the oldest items until `maxItems` remain.
+   * @default 'reject'
+   */
+  itemsOverflow?: ItemsOverflow;
+  /**
+   * How long a session remembers an `operationId` of a history write (and the outcome to replay), in
+   * seconds; fractions allowed. Deleting the session or clearing its items forgets its ids sooner.
+   * @default 600
+   */
+  operationIdTtlSeconds?: number;
 }
 
 export interface GetOptions {
@@ -54,6 +93,34 @@ export interface ListOptions {
   offset?: number;
 }
 
+export interface AppendItemsOptions {
+  /**
+   * Makes the call idempotent: repeated with the same id (a retry after a timeout) it is applied once and
+   * returns the first outcome; the same id with other items → SessionConflictError. Per session.
+   */
+  operationId?: string;
+  /** TTL in seconds for this write (also when it creates the session); the session remembers it. */
+  ttlSeconds?: number;
+}
+
+export interface GetItemsOptions {
+  /** Only the most recent `limit` items (still oldest first); a non-negative safe integer. Default: all. */
+  limit?: number;
+  /** Slide the TTL and set `lastActivity`, atomically with the read. Default: the store's `touchOnGet`. */
+  touch?: boolean;
+}
+
+export interface ReplaceItemsOptions {
+  /**
+   * The items the log must end with (deep JSON equality, key order ignored); they are replaced. Omitted:
+   * the whole log is replaced. `[]`: nothing is replaced, the replacement is appended. A mismatch →
+   * SessionConflictError and nothing is written.
+   */
+  expectedSuffix?: readonly JsonObject[];
+  /** As for `appendItems`; the payload is the replacement and the suffix. */
+  operationId?: string;
+}
+
 export interface GetOrCreateResult {
   session: SessionData;
   /** True for exactly one of any number of concurrent callers: the one whose call created the session. */
@@ -73,10 +140,28 @@ export interface ResolvedStoreOptions {
   maxLifetimeMs: number | undefined;
   touchOnGet: boolean;
   maxSessionBytes: number;
+  maxItems: number;
+  maxItemBytes: number;
+  itemsOverflow: ItemsOverflow;
+  operationIdTtlMs: number;
 }
 
 export const DEFAULT_TTL_SECONDS = 1800;
 export const DEFAULT_MAX_SESSION_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_ITEMS = 10_000;
+export const DEFAULT_MAX_ITEM_BYTES = 1024 * 1024;
+export const DEFAULT_OPERATION_ID_TTL_SECONDS = 600;
+
+/** What an append or replace creates when the session is absent (threadId set per call). */
+const DEFAULT_INIT: NormalizedInput = {
+  userId: null,
+  threadId: null,
+  messageCount: 0,
+  escalated: false,
+  metadata: {},
+  requestId: null,
+  createdAt: undefined,
+};
 
 export abstract class SessionStore implements AsyncDisposable {
   /** Short backend name reported by `getStats()`, e.g. `memory` or `redis`. */
@@ -91,6 +176,13 @@ export abstract class SessionStore implements AsyncDisposable {
     const o = validateOptionsObject(options, 'options') as SessionStoreOptions;
     const { defaultTtlSeconds = DEFAULT_TTL_SECONDS, maxLifetimeSeconds, touchOnGet = true } = o;
     const { maxSessionBytes = DEFAULT_MAX_SESSION_BYTES, logger = silentLogger } = o;
+    const { maxItems = DEFAULT_MAX_ITEMS, maxItemBytes = DEFAULT_MAX_ITEM_BYTES } = o;
+    const { itemsOverflow = 'reject', operationIdTtlSeconds = DEFAULT_OPERATION_ID_TTL_SECONDS } = o;
+    if (itemsOverflow !== 'reject' && itemsOverflow !== 'trimOldest') {
+      throw new SessionValidationError("itemsOverflow option must be 'reject' or 'trimOldest'", {
+        field: 'itemsOverflow',
+      });
+    }
     if (typeof touchOnGet !== 'boolean') {
       throw new SessionValidationError('touchOnGet option must be a boolean', { field: 'touchOnGet' });
     }
@@ -99,6 +191,10 @@ export abstract class SessionStore implements AsyncDisposable {
       maxLifetimeMs: validateTtl(maxLifetimeSeconds, 'maxLifetimeSeconds'),
       touchOnGet,
       maxSessionBytes: validateSafeInteger(maxSessionBytes, 'maxSessionBytes', 1),
+      maxItems: validateSafeInteger(maxItems, 'maxItems', 1),
+      maxItemBytes: validateSafeInteger(maxItemBytes, 'maxItemBytes', 2),
+      itemsOverflow,
+      operationIdTtlMs: validateTtl(operationIdTtlSeconds, 'operationIdTtlSeconds') as number,
     };
     this.logger = logger;
   }
@@ -159,6 +255,104 @@ export abstract class SessionStore implements AsyncDisposable {
       validateCounterField(field),
       validateSafeInteger(delta, 'delta'),
     );
+  }
+
+  /**
+   * Appends `items` (JSON objects) to the session's history, in order and contiguous, creating the
+   * session when absent (as `getOrCreate` would); returns the number of items after. Slides the TTL and
+   * sets `lastActivity`; `version` and `updatedAt` stay.
+   */
+  async appendItems(
+    sessionId: string,
+    items: readonly JsonObject[],
+    options?: AppendItemsOptions,
+  ): Promise<number> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    const o = validateOptionsObject(options, 'options');
+    const encoded = encodeItems(items, 'items', this.options.maxItemBytes);
+    const context = this.#writeContext(
+      o.operationId,
+      validateTtl(o.ttlSeconds),
+      'appendItems',
+      encoded,
+      undefined,
+    );
+    if (encoded.length > context.maxItems && context.overflow === 'reject') {
+      // No stored log can take this batch: refuse before asking the backend.
+      throw tooManyItemsError(id, encoded.length, context.maxItems);
+    }
+    return await this.doAppendItems(id, encoded, context);
+  }
+
+  /** The history, oldest first; with `limit`, the most recent `limit` items. `[]` when absent. */
+  async getItems(sessionId: string, options?: GetItemsOptions): Promise<JsonObject[]> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    const o = validateOptionsObject(options, 'options');
+    const limit = o.limit === undefined ? undefined : validateSafeInteger(o.limit, 'limit', 0);
+    const touch = o.touch ?? this.options.touchOnGet;
+    if (typeof touch !== 'boolean')
+      throw new SessionValidationError('touch must be a boolean', { field: 'touch' });
+    return decodeItems(id, await this.doGetItems(id, limit, touch));
+  }
+
+  /** Removes and returns the newest item; null when the history is empty or the session absent. */
+  async popItem(sessionId: string): Promise<JsonObject | null> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    const text = await this.doPopItem(id);
+    return text === null ? null : decodeItem(id, text);
+  }
+
+  /**
+   * Atomically replaces the last `expectedSuffix.length` items (the whole history when `expectedSuffix`
+   * is omitted) with `replacement`; returns the number of items after. A suffix that is not the stored
+   * one → SessionConflictError, nothing written. Creates an absent session unless the suffix is non-empty.
+   */
+  async replaceItems(
+    sessionId: string,
+    replacement: readonly JsonObject[],
+    options?: ReplaceItemsOptions,
+  ): Promise<number> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    const o = validateOptionsObject(options, 'options');
+    const encoded = encodeItems(replacement, 'replacement', this.options.maxItemBytes);
+    const suffix =
+      o.expectedSuffix === undefined ? undefined : encodeItems(o.expectedSuffix, 'expectedSuffix');
+    const context = this.#writeContext(o.operationId, undefined, 'replaceItems', encoded, suffix);
+    if (encoded.length > context.maxItems && context.overflow === 'reject') {
+      throw tooManyItemsError(id, encoded.length, context.maxItems);
+    }
+    return await this.doReplaceItems(id, encoded, suffix, context);
+  }
+
+  /** Removes every item and forgets the session's operation ids; keeps the session. Returns how many. */
+  async clearItems(sessionId: string): Promise<number> {
+    this.assertOpen();
+    return await this.doClearItems(validateSessionId(sessionId));
+  }
+
+  #writeContext(
+    operationId: unknown,
+    ttlMs: number | undefined,
+    method: 'appendItems' | 'replaceItems',
+    items: readonly EncodedItem[],
+    suffix: readonly EncodedItem[] | undefined,
+  ): HistoryWriteContext {
+    const opId = validateOperationId(operationId);
+    const operation: HistoryOperation | undefined =
+      opId === undefined
+        ? undefined
+        : { id: opId, digest: payloadDigest(method, items, suffix), ttlMs: this.options.operationIdTtlMs };
+    return {
+      init: { ...DEFAULT_INIT, metadata: {}, threadId: randomUUID() },
+      ttlMs,
+      operation,
+      maxItems: this.options.maxItems,
+      overflow: this.options.itemsOverflow,
+    };
   }
 
   /** Slides the TTL without changing data; false when the session is absent. */
@@ -269,6 +463,43 @@ export abstract class SessionStore implements AsyncDisposable {
   ): Promise<SessionData | null>;
   protected abstract doIncrementCounter(id: string, field: string, delta: number): Promise<number | null>;
   protected abstract doTouch(id: string, ttlMs: number | undefined): Promise<boolean>;
+
+  // History hooks. Items arrive encoded (canonical JSON text, each within maxItemBytes) and leave
+  // encoded: the base class decodes what the read hooks return. Every history write slides the TTL of
+  // session and items together and sets lastActivity, leaving version and updatedAt alone.
+
+  /**
+   * Appends atomically, creating the session from `context.init` when absent; returns the length after.
+   * With `context.operation`: a remembered id with the same digest returns its first result and writes
+   * nothing; with another digest, throws `operationConflictError`. A length past `context.maxItems`
+   * throws `tooManyItemsError` before anything is written (`reject`) or drops the oldest (`trimOldest`).
+   */
+  protected abstract doAppendItems(
+    id: string,
+    items: readonly EncodedItem[],
+    context: HistoryWriteContext,
+  ): Promise<number>;
+  /** Oldest first; `limit` the most recent `limit` (0: none). `touch` as for doGet. `[]` when absent. */
+  protected abstract doGetItems(
+    id: string,
+    limit: number | undefined,
+    touch: boolean,
+  ): Promise<readonly EncodedItem[]>;
+  /** Removes and returns the newest item; null when the log is empty or the session absent. */
+  protected abstract doPopItem(id: string): Promise<EncodedItem | null>;
+  /**
+   * `suffix` undefined: replace the whole log; otherwise the log must end with exactly `suffix` (string
+   * equality), else `staleSuffixError` and nothing written. An absent session counts as an empty log,
+   * created from `context.init` on success. Operation ids and limits as for doAppendItems.
+   */
+  protected abstract doReplaceItems(
+    id: string,
+    replacement: readonly EncodedItem[],
+    suffix: readonly EncodedItem[] | undefined,
+    context: HistoryWriteContext,
+  ): Promise<number>;
+  /** Removes every item and the session's operation ids; returns how many items; 0 when absent. */
+  protected abstract doClearItems(id: string): Promise<number>;
   protected abstract doDelete(id: string): Promise<boolean>;
   protected abstract doExists(id: string): Promise<boolean>;
   protected abstract doListActive(limit: number, offset: number): Promise<string[]>;

@@ -174,10 +174,36 @@ export function validatePatch(patch: unknown): NormalizedPatch {
   return out;
 }
 
-/** `messageCount`, or any metadata key (a string, possibly empty). */
+/** SessionData fields that are not counters: naming one is a mistake, not a new metadata key. */
+const NON_COUNTER_FIELDS: ReadonlySet<string> = new Set([
+  'sessionId',
+  'userId',
+  'threadId',
+  'escalated',
+  'metadata',
+  'requestId',
+  'createdAt',
+  'updatedAt',
+  'lastActivity',
+  'expiresAt',
+  'version',
+]);
+
+/**
+ * `messageCount`, or any metadata key (a string, possibly empty) that is not the name of another
+ * SessionData field: `incrementCounter(id, 'escalated')` would otherwise count a metadata key while the
+ * field it names stays as it was.
+ */
 export function validateCounterField(field: unknown): string {
   if (typeof field !== 'string')
     fail('field', `expected "messageCount" or a metadata key, got ${kind(field)}`);
+  if (NON_COUNTER_FIELDS.has(field)) {
+    fail(
+      'field',
+      `${JSON.stringify(field)} is a SessionData field that is not a counter; only messageCount and ` +
+        'metadata keys that are not SessionData field names can be incremented',
+    );
+  }
   return field;
 }
 
