@@ -31,7 +31,8 @@ const assistant = (text: string): AgentInputItem => ({
   status: 'completed',
   content: [{ type: 'output_text', text }],
 });
-const call = (callId: string, args = '{}'): AgentInputItem => ({
+type FunctionCall = Extract<AgentInputItem, { type: 'function_call' }>;
+const call = (callId: string, args = '{}'): FunctionCall => ({
   type: 'function_call',
   callId,
   name: 'lookup',
