@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'backend/index': 'src/backend/index.ts',
     'openai-agents/index': 'src/openai-agents/index.ts',
   },
   format: ['esm', 'cjs'],
@@ -11,6 +12,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  splitting: false,
+  splitting: true,
   treeshake: true,
 });

@@ -10,20 +10,15 @@ import {
   type EncodedItem,
   encodedSize,
   endsWith,
-  type GetOrCreateResult,
   type HistoryWriteContext,
   itemsToTrim,
   type NormalizedInput,
   type NormalizedPatch,
   nextCounterValue,
   OperationLog,
-  SessionCodec,
-  SessionConflictError,
-  type SessionData,
-  SessionStore,
-  type SessionStoreOptions,
   staleSuffixError,
-} from '../src/index.js';
+} from '../src/backend/index.js';
+import { SessionCodec, SessionConflictError, type SessionData, SessionStore } from '../src/index.js';
 
 interface Row {
   json: string;
@@ -40,7 +35,7 @@ export class MapSessionStore extends SessionStore {
   readonly #rows = new Map<string, Row>();
   readonly #now: () => number;
 
-  constructor(options: SessionStoreOptions & { now?: () => number } = {}) {
+  constructor(options: SessionStore.Options & { now?: () => number } = {}) {
     super(options);
     this.#now = options.now ?? Date.now;
   }
@@ -93,7 +88,7 @@ export class MapSessionStore extends SessionStore {
     id: string,
     input: NormalizedInput,
     ttlMs: number | undefined,
-  ): Promise<GetOrCreateResult> {
+  ): Promise<SessionStore.GetOrCreateResult> {
     const now = this.#now();
     const row = this.#live(id, now);
     if (row) {

@@ -8,11 +8,10 @@
 //
 // The answers come from the agent's built-in template, not from a language model: pass `generateResponse`
 // to CustomerSupportAgent to plug one in (see the end of this file).
+
 import {
   CustomerSupportAgent,
-  type EscalationTool,
   InMemorySessionStore,
-  type KnowledgeBaseTool,
   RedisSessionStore,
   type SessionStore,
 } from '../src/index.js';
@@ -33,7 +32,7 @@ const articles = [
   },
 ];
 
-const knowledgeBase: KnowledgeBaseTool = {
+const knowledgeBase: CustomerSupportAgent.KnowledgeBaseTool = {
   async search(query, { k, threshold }) {
     const words = query.toLowerCase().match(/[a-z]+/g) ?? [];
     return articles
@@ -50,7 +49,7 @@ const knowledgeBase: KnowledgeBaseTool = {
 
 /** The help desk both instances call; it counts the tickets it opens. */
 const opened: string[] = [];
-const helpDesk: EscalationTool = {
+const helpDesk: CustomerSupportAgent.EscalationTool = {
   async createTicket({ sessionId }) {
     await new Promise((resolve) => setTimeout(resolve, 50)); // a remote call takes a moment
     const ticketId = `TKT-${1000 + opened.length + 1}`;

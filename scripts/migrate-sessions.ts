@@ -24,12 +24,12 @@ import { parseArgs } from 'node:util';
 import { type Cluster, Redis } from 'ioredis';
 import {
   type JsonValue,
-  REDIS_BUCKETS,
   RedisSessionStore,
   SessionCodec,
   type SessionData,
   type SessionStore,
 } from '../src/index.js';
+import { BUCKETS as REDIS_BUCKETS } from '../src/redis/keys.js';
 
 export interface MigrationReport {
   /** Ids written in the current format (or, with dryRun, that would have been). */

@@ -1,11 +1,35 @@
-// Public API of agent-session-store.
+// Public API of agent-session-store: the names users write down. Option and result types that belong to
+// one class live in its namespace (`SessionStore.GetOptions`, `CustomerSupportAgent.Options`, …).
+// Helpers for backend authors are in `agent-session-store/backend`, the conformance kit in
+// `agent-session-store/testing`, the `@openai/agents` session in `agent-session-store/openai-agents`.
 
-export * from './agent/index.js';
+export { CustomerSupportAgent } from './agent/CustomerSupportAgent.js';
+export type { AgentErrorCode } from './agent/errors.js';
+export {
+  AgentClosedError,
+  AgentError,
+  CircuitOpenError,
+  isAgentClosedError,
+  isAgentError,
+  isCircuitOpenError,
+  isNonRetryableToolError,
+  isOperationAbortedError,
+  isToolTimeoutError,
+  NonRetryableToolError,
+  OperationAbortedError,
+  ToolTimeoutError,
+} from './agent/errors.js';
+export { createRuleEscalationPolicy } from './agent/escalationPolicy.js';
+export { ToolRunner } from './agent/ToolRunner.js';
+export type { AgentTools } from './agent/tools.js';
+export type { AgentEvent, AgentResponse, GenerateResponse, ProcessMessageInput } from './agent/types.js';
 export type { JsonObject, JsonValue } from './codec/json.js';
 export type { PlainSessionData } from './codec/SessionCodec.js';
 export { SessionCodec } from './codec/SessionCodec.js';
 export type { SessionData, SessionInput, SessionPatch } from './codec/SessionData.js';
-export { MAX_SESSION_ID_LENGTH, sessionDataSchema } from './codec/SessionData.js';
+export { sessionDataSchema } from './codec/SessionData.js';
+export type { CreateSessionStoreConfig } from './createSessionStore.js';
+export { createSessionStore } from './createSessionStore.js';
 export type { SessionConflictReason, SessionStoreErrorCode } from './errors/errors.js';
 export {
   isSessionConflictError,
@@ -22,51 +46,8 @@ export {
   SessionValidationError,
 } from './errors/errors.js';
 export type { Logger } from './logger.js';
-export { silentLogger } from './logger.js';
-export type { InMemorySessionStoreOptions } from './memory/InMemorySessionStore.js';
 export { InMemorySessionStore } from './memory/InMemorySessionStore.js';
-export * from './redis/index.js';
-export type { HistoryOperation, HistoryWriteContext, ItemsOverflow } from './store/history.js';
-export {
-  endsWith,
-  itemsToTrim,
-  OperationLog,
-  operationConflictError,
-  staleSuffixError,
-  tooManyItemsError,
-} from './store/history.js';
-export type { EncodedItem } from './store/items.js';
-export { decodeItems, encodeItem, MAX_OPERATION_ID_LENGTH } from './store/items.js';
-export {
-  applyCounter,
-  applyPatch,
-  buildSession,
-  cloneSession,
-  computeExpiry,
-  encodedSize,
-  markWritten,
-  nextCounterValue,
-} from './store/records.js';
-export type {
-  AppendItemsOptions,
-  GetItemsOptions,
-  GetOptions,
-  GetOrCreateResult,
-  HistoryItemInput,
-  ListOptions,
-  ReplaceItemsOptions,
-  ResolvedStoreOptions,
-  SessionStoreOptions,
-  SessionStoreStats,
-  TtlOptions,
-  UpdateOptions,
-} from './store/SessionStore.js';
-export {
-  DEFAULT_MAX_ITEM_BYTES,
-  DEFAULT_MAX_ITEMS,
-  DEFAULT_MAX_SESSION_BYTES,
-  DEFAULT_OPERATION_ID_TTL_SECONDS,
-  DEFAULT_TTL_SECONDS,
-  SessionStore,
-} from './store/SessionStore.js';
-export type { NormalizedInput, NormalizedPatch } from './store/validation.js';
+export type { RedisClient } from './redis/connection.js';
+export { RedisSessionStore } from './redis/RedisSessionStore.js';
+export type { SessionStoreStats } from './store/SessionStore.js';
+export { SessionStore } from './store/SessionStore.js';

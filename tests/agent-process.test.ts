@@ -8,9 +8,9 @@ import {
   GREETING,
   SOURCES_INTRO,
 } from '../src/agent/template.js';
+import type { GenerationContext } from '../src/agent/types.js';
 import {
   CustomerSupportAgent,
-  type GenerationContext,
   InMemorySessionStore,
   isOperationAbortedError,
   isSessionValidationError,

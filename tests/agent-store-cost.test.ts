@@ -4,15 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   CustomerSupportAgent,
-  type GetOptions,
-  type GetOrCreateResult,
   InMemorySessionStore,
   type SessionData,
   type SessionInput,
   type SessionPatch,
-  type TtlOptions,
-  type UpdateOptions,
 } from '../src/index.js';
+import type { GetOptions, GetOrCreateResult, TtlOptions, UpdateOptions } from '../src/store/SessionStore.js';
 
 /** An in-memory store that records the name of every data call made on it. */
 class CountingStore extends InMemorySessionStore {

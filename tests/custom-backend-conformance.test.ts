@@ -1,7 +1,7 @@
 // The example backend in examples/custom-backend.ts passes the same suite as the built-in stores.
 import { describe, expect, it } from 'vitest';
 import { MapSessionStore } from '../examples/custom-backend.js';
-import type { HistoryWriteContext } from '../src/index.js';
+import type { HistoryWriteContext } from '../src/store/history.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
 
 /** Writes history text through the storage hook, past every check: what a damaged row would hold. */

@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest';
-import { type HistoryWriteContext, InMemorySessionStore } from '../src/index.js';
+import { InMemorySessionStore } from '../src/index.js';
+import type { HistoryWriteContext } from '../src/store/history.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
 
 /** Writes history text through the storage hook, past every check: what a damaged store would hold. */

@@ -1,7 +1,8 @@
 // What only the in-memory store has: LRU eviction at maxSessions, its options, and an expiry index that
 // stays exact however often sessions slide.
 import { describe, expect, it } from 'vitest';
-import { encodedSize, InMemorySessionStore, type SessionData, SessionValidationError } from '../src/index.js';
+import { InMemorySessionStore, type SessionData, SessionValidationError } from '../src/index.js';
+import { encodedSize } from '../src/store/records.js';
 
 function clock(start = 1_700_000_000_000) {
   let now = start;

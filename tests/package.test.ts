@@ -38,8 +38,11 @@ console.log(JSON.stringify({ v: s.version, n: SessionCodec.fromJSON(SessionCodec
     );
     writeFileSync(
       join(scratch, 'cjs.cjs'),
-      `const { InMemorySessionStore, isSessionValidationError } = require('agent-session-store');
+      `const { InMemorySessionStore, isSessionValidationError, SessionConflictError } = require('agent-session-store');
 const { describeSessionStoreConformance } = require('agent-session-store/testing');
+const { staleSuffixError } = require('agent-session-store/backend');
+// One copy of each class across entries: an error built by a /backend helper is the root's class.
+if (!(staleSuffixError('a', 1, 0) instanceof SessionConflictError)) throw new Error('two copies of SessionConflictError');
 const store = new InMemorySessionStore();
 store.set('a', { metadata: { n: 2 } }).then(async (s) => {
   let code = '';

@@ -2,7 +2,8 @@
 // countActive, listActive and cleanupExpired gather the index shards from every master.
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_BUCKETS, RedisSessionStore } from '../src/index.js';
+import { RedisSessionStore } from '../src/index.js';
+import { BUCKETS as REDIS_BUCKETS } from '../src/redis/keys.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
 import { type ClusterHandle, startCluster } from './helpers/redis-cluster.js';
 import { redisCommand } from './helpers/redis-resp.js';

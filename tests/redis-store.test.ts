@@ -7,7 +7,6 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
   createSessionStore,
-  encodedSize,
   InMemorySessionStore,
   isSessionDecodeError,
   isSessionStoreUnavailableError,
@@ -17,6 +16,7 @@ import {
 } from '../src/index.js';
 import { bucketOf, indexKey, sessionKey } from '../src/redis/keys.js';
 import { WRITTEN_LENGTH } from '../src/redis/layout.js';
+import { encodedSize } from '../src/store/records.js';
 import { EXACT_METADATA_VALUES } from '../src/testing/index.js';
 import { freePort } from './helpers/redis-ports.js';
 import { waitUntil } from './helpers/redis-process.js';

@@ -5,14 +5,47 @@
 // streamAdapter.ts.
 import { type AgentInitReport, AgentToolSet } from './AgentToolSet.js';
 import { type CustomerSupportAgentOptions, resolveAgentOptions } from './agentOptions.js';
+import type { EscalationClaimOptions } from './EscalationCoordinator.js';
 import { EscalationCoordinator } from './EscalationCoordinator.js';
 import { AgentClosedError } from './errors.js';
+import type {
+  EscalationDecision,
+  EscalationInput,
+  EscalationPolicyFunction,
+  EscalationRuleOptions,
+  HistoryEntry,
+} from './escalationPolicy.js';
 import { createRuleEscalationPolicy } from './escalationPolicy.js';
 import { streamTurn } from './streamAdapter.js';
 import { ToolRunner } from './ToolRunner.js';
+import type {
+  AgentTools,
+  Attachment,
+  AttachmentTool,
+  CallOptions,
+  EscalationTool,
+  KnowledgeBaseTool,
+  KnowledgeSource,
+  MemoryEntry,
+  MemoryTool,
+  ProcessedAttachment,
+  Ticket,
+  TicketRequest,
+  ToolSource,
+} from './tools.js';
 import { runTurn } from './turn/runTurn.js';
 import type { Emit, TurnResult, TurnServices } from './turn/TurnContext.js';
-import type { AgentEvent, AgentResponse, ProcessMessageInput } from './types.js';
+import type {
+  AgentEvent,
+  AgentResponse,
+  AgentResponseMetadata,
+  EscalationSummary,
+  GenerationContext,
+  ProcessMessageInput,
+  ToolErrorInfo,
+  TurnFailureCode,
+  TurnStage,
+} from './types.js';
 
 export type { AgentInitReport } from './AgentToolSet.js';
 export type { CustomerSupportAgentOptions } from './agentOptions.js';
@@ -100,4 +133,62 @@ export class CustomerSupportAgent implements AsyncDisposable {
     if (this.#closing !== undefined) throw new AgentClosedError();
     return runTurn(this.#services, input, emit, () => this.initialize());
   }
+}
+
+// Outer names for the namespace below (inside it, a member would shadow the type it aliases).
+type OuterKnowledgeBaseTool = KnowledgeBaseTool;
+type OuterMemoryTool = MemoryTool;
+type OuterAttachmentTool = AttachmentTool;
+type OuterEscalationTool = EscalationTool;
+type OuterKnowledgeSource = KnowledgeSource;
+type OuterMemoryEntry = MemoryEntry;
+type OuterAttachment = Attachment;
+type OuterProcessedAttachment = ProcessedAttachment;
+type OuterTicket = Ticket;
+type OuterTicketRequest = TicketRequest;
+type OuterCallOptions = CallOptions;
+type OuterGenerationContext = GenerationContext;
+type OuterEscalationSummary = EscalationSummary;
+type OuterToolErrorInfo = ToolErrorInfo;
+type OuterTurnStage = TurnStage;
+type OuterTurnFailureCode = TurnFailureCode;
+type OuterEscalationDecision = EscalationDecision;
+type OuterEscalationInput = EscalationInput;
+type OuterEscalationRuleOptions = EscalationRuleOptions;
+type OuterHistoryEntry = HistoryEntry;
+type OuterToolSource<T> = ToolSource<T>;
+
+/**
+ * The types that go with the agent: its options, the tool contracts a host implements, and what a
+ * generator and a policy receive. `CustomerSupportAgent.Options`, `CustomerSupportAgent.KnowledgeBaseTool`, …
+ */
+export declare namespace CustomerSupportAgent {
+  type Options = CustomerSupportAgentOptions;
+  type InitReport = AgentInitReport;
+  /** The tools a host injects (instances or async factories), by name. */
+  type Tools = AgentTools;
+  type KnowledgeBaseTool = OuterKnowledgeBaseTool;
+  type MemoryTool = OuterMemoryTool;
+  type AttachmentTool = OuterAttachmentTool;
+  type EscalationTool = OuterEscalationTool;
+  type KnowledgeSource = OuterKnowledgeSource;
+  type MemoryEntry = OuterMemoryEntry;
+  type Attachment = OuterAttachment;
+  type ProcessedAttachment = OuterProcessedAttachment;
+  type Ticket = OuterTicket;
+  type TicketRequest = OuterTicketRequest;
+  type CallOptions = OuterCallOptions;
+  type GenerationContext = OuterGenerationContext;
+  type EscalationSummary = OuterEscalationSummary;
+  type ToolErrorInfo = OuterToolErrorInfo;
+  type TurnStage = OuterTurnStage;
+  type TurnFailureCode = OuterTurnFailureCode;
+  type EscalationDecision = OuterEscalationDecision;
+  type EscalationInput = OuterEscalationInput;
+  type EscalationRuleOptions = OuterEscalationRuleOptions;
+  type HistoryEntry = OuterHistoryEntry;
+  type ToolSource<T> = OuterToolSource<T>;
+  type ResponseMetadata = AgentResponseMetadata;
+  type EscalationPolicy = EscalationPolicyFunction;
+  type EscalationClaim = EscalationClaimOptions;
 }

@@ -220,3 +220,27 @@ export class ToolRunner {
     return entry;
   }
 }
+
+// Outer names for the namespace below (inside it, a member would shadow the type it aliases).
+type OuterCallOptions = ToolCallOptions;
+type OuterRetryOptions = RetryOptions;
+type OuterCircuitBreakerOptions = CircuitBreakerOptions;
+type OuterCircuitState = CircuitState;
+type OuterRetryEvent = RetryEvent;
+type OuterBreakEvent = BreakEvent;
+type OuterCircuitEvent = CircuitEvent;
+
+/** The types that go with the runner: `ToolRunner.Options`, `ToolRunner.Metrics`, … */
+export declare namespace ToolRunner {
+  type Options = ToolRunnerOptions;
+  type CallOptions = OuterCallOptions;
+  /** What each attempt receives: its number and an AbortSignal that fires on timeout or abort. */
+  type CallContext = ToolCallContext;
+  type Metrics = ToolMetrics;
+  type RetryOptions = OuterRetryOptions;
+  type CircuitBreakerOptions = OuterCircuitBreakerOptions;
+  type CircuitState = OuterCircuitState;
+  type RetryEvent = OuterRetryEvent;
+  type BreakEvent = OuterBreakEvent;
+  type CircuitEvent = OuterCircuitEvent;
+}

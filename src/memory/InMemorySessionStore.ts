@@ -47,6 +47,11 @@ interface Entry {
   operations: OperationLog | undefined;
 }
 
+/** The types that go with the class: `InMemorySessionStore.Options`. */
+export declare namespace InMemorySessionStore {
+  type Options = InMemorySessionStoreOptions;
+}
+
 export class InMemorySessionStore extends SessionStore {
   readonly storeType = 'memory';
   readonly #cache: LRUCache<string, Entry>;

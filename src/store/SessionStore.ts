@@ -35,15 +35,30 @@ import {
 
 /** Options every built-in store accepts. */
 export interface SessionStoreOptions {
-  /** TTL for sessions written without `ttlSeconds`, in seconds; fractions allowed. Default 1800. */
+  /**
+   * TTL for sessions written without `ttlSeconds`, in seconds; fractions allowed.
+   * @default 1800
+   */
   defaultTtlSeconds?: number;
-  /** Absolute cap on a session's life, in seconds from `createdAt`; no touch extends past it. Default: none. */
+  /**
+   * Absolute cap on a session's life, in seconds from `createdAt`; no touch extends past it.
+   * @default undefined (no cap)
+   */
   maxLifetimeSeconds?: number;
-  /** Whether `get` slides the TTL when the call does not say. Default true. */
+  /**
+   * Whether `get` and `getItems` slide the TTL when the call does not say.
+   * @default true
+   */
   touchOnGet?: boolean;
-  /** Largest encoded session (UTF-8 JSON bytes); larger writes throw SessionValidationError. Default 1 MiB. */
+  /**
+   * Largest encoded session (UTF-8 JSON bytes); larger writes throw SessionValidationError.
+   * @default 1_048_576 (1 MiB)
+   */
   maxSessionBytes?: number;
-  /** Where the store logs. Default: silent. */
+  /**
+   * Where the store logs.
+   * @default a silent logger
+   */
   logger?: Logger;
   /**
    * Most items one session's history may hold; a write past it throws SessionValidationError (`field`
@@ -72,12 +87,18 @@ export interface SessionStoreOptions {
 }
 
 export interface GetOptions {
-  /** Slide the TTL and set `lastActivity`, atomically with the read. Default: the store's `touchOnGet`. */
+  /**
+   * Slide the TTL and set `lastActivity`, atomically with the read.
+   * @default the store's `touchOnGet`
+   */
   touch?: boolean;
 }
 
 export interface TtlOptions {
-  /** TTL in seconds for this write; the session remembers it for later slides. Default: the session's own TTL, else the store's default. */
+  /**
+   * TTL in seconds for this write; the session remembers it for later slides.
+   * @default the session's remembered TTL, else the store's `defaultTtlSeconds`
+   */
   ttlSeconds?: number;
 }
 
@@ -87,9 +108,9 @@ export interface UpdateOptions {
 }
 
 export interface ListOptions {
-  /** Most ids to return. Default 100. */
+  /** Most ids to return. @default 100 */
   limit?: number;
-  /** Ids to skip. Default 0. */
+  /** Ids to skip. @default 0 */
   offset?: number;
 }
 
@@ -111,9 +132,15 @@ export interface AppendItemsOptions {
 }
 
 export interface GetItemsOptions {
-  /** Only the most recent `limit` items (still oldest first); a non-negative safe integer. Default: all. */
+  /**
+   * Only the most recent `limit` items (still oldest first); a non-negative safe integer.
+   * @default every item
+   */
   limit?: number;
-  /** Slide the TTL and set `lastActivity`, atomically with the read. Default: the store's `touchOnGet`. */
+  /**
+   * Slide the TTL and set `lastActivity`, atomically with the read.
+   * @default the store's `touchOnGet`
+   */
   touch?: boolean;
 }
 
@@ -169,6 +196,33 @@ const DEFAULT_INIT: NormalizedInput = {
   requestId: null,
   createdAt: undefined,
 };
+
+// Outer names for the namespace below (inside it, a member would shadow the interface it aliases).
+type OuterGetOptions = GetOptions;
+type OuterTtlOptions = TtlOptions;
+type OuterUpdateOptions = UpdateOptions;
+type OuterListOptions = ListOptions;
+type OuterGetOrCreateResult = GetOrCreateResult;
+type OuterAppendItemsOptions = AppendItemsOptions;
+type OuterGetItemsOptions = GetItemsOptions;
+type OuterReplaceItemsOptions = ReplaceItemsOptions;
+
+/**
+ * The types that go with the class, lru-cache style: `SessionStore.Options`, `SessionStore.GetOptions`, …
+ */
+export declare namespace SessionStore {
+  type Options = SessionStoreOptions;
+  type GetOptions = OuterGetOptions;
+  type TtlOptions = OuterTtlOptions;
+  type UpdateOptions = OuterUpdateOptions;
+  type ListOptions = OuterListOptions;
+  type GetOrCreateResult = OuterGetOrCreateResult;
+  type Stats = SessionStoreStats;
+  type HistoryItem = HistoryItemInput;
+  type AppendItemsOptions = OuterAppendItemsOptions;
+  type GetItemsOptions = OuterGetItemsOptions;
+  type ReplaceItemsOptions = OuterReplaceItemsOptions;
+}
 
 export abstract class SessionStore implements AsyncDisposable {
   /** Short backend name reported by `getStats()`, e.g. `memory` or `redis`. */

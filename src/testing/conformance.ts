@@ -3,7 +3,7 @@
 // from the test runner and asserts with node:assert, so vitest, jest, mocha and node:test all work.
 import { CONFORMANCE_GROUPS, type ConformanceGroupKey } from './groups.js';
 import { type ConformanceGroup, createHarness, type HarnessOptions, type StoreFactory } from './harness.js';
-import { describeHistoryConformance, type HistoryConformanceOptions } from './history.js';
+import type { HistoryConformanceOptions } from './history.js';
 
 export interface ConformanceOptions extends HarnessOptions {
   /**
@@ -13,9 +13,9 @@ export interface ConformanceOptions extends HarnessOptions {
    */
   groups?: { readonly [K in ConformanceGroupKey]?: boolean };
   /**
-   * The conversation-history group (appendItems, getItems, popItem, replaceItems, clearItems): `false`
-   * leaves it out; an object passes its options (such as the hook that plants corrupt items).
-   * @default true
+   * Options of the conversation-history group (such as the hook that plants corrupt items); `false`
+   * leaves the group out, like `groups: { history: false }`.
+   * @default {}
    */
   history?: boolean | HistoryConformanceOptions;
 }
@@ -48,10 +48,9 @@ export function describeSessionStoreConformance(
   describe(`SessionStore conformance: ${name}`, () => {
     for (const group of CONFORMANCE_GROUPS) {
       if (switches[group.key] === false) continue;
-      describe(group.title, () => group.define(test));
+      if (group.key === 'history' && suiteOptions.history === false) continue;
+      describe(group.title, () => group.define(test, { describe, options: suiteOptions }));
     }
-    const history = suiteOptions.history ?? true;
-    if (history !== false) describeHistoryConformance(describe, test, history === true ? {} : history);
   });
 }
 
@@ -63,7 +62,7 @@ export function describeConformanceGroup(
   group: ConformanceGroupKey | ConformanceGroup,
   name: string,
   createStore: StoreFactory,
-  options: HarnessOptions = {},
+  options: HarnessOptions & { history?: HistoryConformanceOptions | boolean } = {},
 ): void {
   const entry = 'describeConformanceGroup';
   const resolved = typeof group === 'string' ? byKey.get(group) : group;
@@ -72,6 +71,6 @@ export function describeConformanceGroup(
   }
   const { describe, test } = createHarness(entry, createStore, options);
   describe(`SessionStore conformance: ${name}`, () => {
-    describe(resolved.title, () => resolved.define(test));
+    describe(resolved.title, () => resolved.define(test, { describe, options }));
   });
 }

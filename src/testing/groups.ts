@@ -6,6 +6,7 @@ import { countersGroup } from './counters.js';
 import { expiryGroup } from './expiry.js';
 import { getAndSetGroup } from './getAndSet.js';
 import { getOrCreateGroup } from './getOrCreate.js';
+import { historyGroup } from './history.js';
 import { idsGroup } from './ids.js';
 import { listingGroup } from './listing.js';
 import { metadataGroup } from './metadata.js';
@@ -25,6 +26,7 @@ export const CONFORMANCE_GROUPS = [
   closeGroup,
   idsGroup,
   metadataGroup,
+  historyGroup,
 ] as const;
 
 /** The key of one built-in group: `'getAndSet' | 'getOrCreate' | 'update' | …`. */

@@ -3,6 +3,7 @@
 // registers its tests; `groups.ts` lists them.
 import { isSessionValidationError } from '../errors/errors.js';
 import type { SessionStore, SessionStoreOptions } from '../store/SessionStore.js';
+import type { HistoryConformanceOptions } from './history.js';
 import { rejectsWith } from './must.js';
 
 /** What the suite passes to the factory for each test. */
@@ -51,17 +52,26 @@ export type TestFn = (
   options?: SessionStoreOptions,
 ) => void;
 
+/** What a group's `define` receives beside `test`: the runner's describe (for nested blocks) and the suite's options. */
+export interface GroupContext {
+  describe: (name: string, body: () => void) => void;
+  options: HarnessOptions & {
+    /** Options of the history group (the hook that plants corrupt items). */
+    history?: HistoryConformanceOptions | boolean;
+  };
+}
+
 /** One group of the suite: a key to switch it by, the title of its `describe` block, and its tests. */
 export interface ConformanceGroup<K extends string = string> {
   readonly key: K;
   readonly title: string;
-  readonly define: (test: TestFn) => void;
+  readonly define: (test: TestFn, context: GroupContext) => void;
 }
 
 export function defineConformanceGroup<const K extends string>(
   key: K,
   title: string,
-  define: (test: TestFn) => void,
+  define: (test: TestFn, context: GroupContext) => void,
 ): ConformanceGroup<K> {
   return { key, title, define };
 }

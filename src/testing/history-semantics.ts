@@ -2,15 +2,17 @@
 // replaceItems with matching and stale suffixes, operation ids, limits and corrupt items.
 import assert from 'node:assert/strict';
 import { isSessionConflictError, isSessionDecodeError } from '../errors/errors.js';
-import type { HistoryConformanceOptions, HistoryTest } from './history.js';
-import { invalid, itemsOf, rejectsWith } from './history.js';
+import type { TestFn } from './harness.js';
+import type { HistoryConformanceOptions } from './history.js';
+import { invalid, itemsOf } from './history.js';
+import { rejectsWith } from './must.js';
 
 const conflict = (p: Promise<unknown>, what: string) =>
   rejectsWith(p, isSessionConflictError, `${what} should reject with SessionConflictError`);
 
 export function describeHistorySemantics(
   describe: (name: string, body: () => void) => void,
-  test: HistoryTest,
+  test: TestFn,
   options: HistoryConformanceOptions,
 ): void {
   describe('history: lifetime', () => {

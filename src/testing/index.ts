@@ -6,14 +6,14 @@ export { CONFORMANCE_GROUPS } from './groups.js';
 export type {
   ConformanceContext,
   ConformanceGroup,
+  GroupContext,
   Harness,
   HarnessOptions,
   StoreFactory,
   TestFn,
 } from './harness.js';
 export { defineConformanceGroup } from './harness.js';
-export type { HistoryConformanceOptions, HistoryHarness, HistoryTest } from './history.js';
-export { describeHistoryConformance } from './history.js';
+export type { HistoryConformanceOptions } from './history.js';
 export type { Must } from './must.js';
 export { must, rejectsWith } from './must.js';
 export { EXACT_METADATA_VALUES, INVALID_IDS, VALID_IDS } from './values.js';

@@ -1,22 +1,20 @@
 // In-process tools and stores for the agent tests: real implementations of the tool contracts that
 // record what they were asked, and store subclasses whose hooks fail or count calls.
-import {
-  type AttachmentTool,
-  type EscalationDecision,
-  type EscalationTool,
-  InMemorySessionStore,
-  type InMemorySessionStoreOptions,
-  type KnowledgeBaseTool,
-  type KnowledgeSource,
-  type Logger,
-  type MemoryEntry,
-  type MemoryTool,
-  type NormalizedInput,
-  type NormalizedPatch,
-  SessionStoreUnavailableError,
-  type Ticket,
-  type TicketRequest,
-} from '../../src/index.js';
+
+import type { EscalationDecision } from '../../src/agent/escalationPolicy.js';
+import type {
+  AttachmentTool,
+  EscalationTool,
+  KnowledgeBaseTool,
+  KnowledgeSource,
+  MemoryEntry,
+  MemoryTool,
+  Ticket,
+  TicketRequest,
+} from '../../src/agent/tools.js';
+import { InMemorySessionStore, type Logger, SessionStoreUnavailableError } from '../../src/index.js';
+import type { InMemorySessionStoreOptions } from '../../src/memory/InMemorySessionStore.js';
+import type { NormalizedInput, NormalizedPatch } from '../../src/store/validation.js';
 
 /** Scores documents by the share of query words (4+ letters) they contain. */
 export class KeywordKnowledgeBase implements KnowledgeBaseTool {
