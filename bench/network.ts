@@ -7,6 +7,8 @@
 // ours against connect-redis get + touch and set, @keyv/redis get, and a read-modify-write done by hand.
 // All contenders run in one process, through the same proxy, in short slices that take turns in a
 // rotating order, so whatever else the machine does hits every contender alike.
+
+import { Socket } from 'node:net';
 import { createKeyv } from '@keyv/redis';
 import { RedisStore } from 'connect-redis';
 import type { SessionData as ExpressSessionData } from 'express-session';
@@ -75,6 +77,38 @@ async function serverCpuSeconds(client: Redis): Promise<number> {
   const text = await client.info('cpu');
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
   return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/**
+ * Times, for the probe only, every socket write and every chunk of data read in this process (the latest
+ * call's first write and last read), by wrapping net.Socket's write and emit until restore(). Calls run
+ * one at a time, so these are the current call's.
+ */
+function watchSockets() {
+  const proto = Socket.prototype as unknown as Record<'write' | 'emit', (...args: unknown[]) => unknown>;
+  const write = proto.write;
+  const emit = proto.emit;
+  const watch = {
+    firstWrite: Number.NaN,
+    lastData: Number.NaN,
+    reset() {
+      watch.firstWrite = Number.NaN;
+      watch.lastData = Number.NaN;
+    },
+    restore() {
+      proto.write = write;
+      proto.emit = emit;
+    },
+  };
+  proto.write = function (this: Socket, ...args: unknown[]) {
+    if (Number.isNaN(watch.firstWrite)) watch.firstWrite = performance.now();
+    return write.apply(this, args);
+  };
+  proto.emit = function (this: Socket, ...args: unknown[]) {
+    if (args[0] === 'data') watch.lastData = performance.now();
+    return emit.apply(this, args);
+  };
+  return watch;
 }
 
 export async function runNetworkBench(settings: NetworkBenchSettings): Promise<void> {
@@ -272,30 +306,68 @@ export async function runNetworkBench(settings: NetworkBenchSettings): Promise<v
         `at p99, ${formatMs(lateness.lateMaxMs)} at most (never early).`,
     );
 
-    // What each call puts on the wire and costs in CPU, each contender alone for PROBE_CALLS calls.
+    // What each call puts on the wire and costs in CPU, each contender alone for PROBE_CALLS calls, and
+    // where its time goes on the client: before its first socket write, from there to its last reply's
+    // arrival (the round trips, Redis, and any client work between round trips), and after that reply.
     const rows: string[][] = [];
-    for (const [name, op] of contenders) {
-      const before: ProxyStats = await proxy.stats();
-      const serverBefore = await serverCpuSeconds(direct);
-      const cpuBefore = process.cpuUsage();
-      for (let i = 0; i < PROBE_CALLS; i++) await op(nextId());
-      const cpu = process.cpuUsage(cpuBefore);
-      const serverUs = (((await serverCpuSeconds(direct)) - serverBefore) * 1e6) / PROBE_CALLS;
-      const after = await proxy.stats();
-      const per = (a: number, b: number) => ((a - b) / PROBE_CALLS).toFixed(1);
-      rows.push([
-        name,
-        per(after.up.bytes, before.up.bytes),
-        per(after.up.chunks, before.up.chunks),
-        per(after.down.bytes, before.down.bytes),
-        per(after.down.chunks, before.down.chunks),
-        formatUs((cpu.user + cpu.system) / PROBE_CALLS),
-        formatUs(serverUs),
-      ]);
+    const split = watchSockets();
+    try {
+      for (const [name, op] of contenders) {
+        const before: ProxyStats = await proxy.stats();
+        const serverBefore = await serverCpuSeconds(direct);
+        const parts = { before: [] as number[], between: [] as number[], after: [] as number[] };
+        const cpuBefore = process.cpuUsage();
+        for (let i = 0; i < PROBE_CALLS; i++) {
+          split.reset();
+          const started = performance.now();
+          await op(nextId());
+          const ended = performance.now();
+          parts.before.push(split.firstWrite - started);
+          parts.between.push(split.lastData - split.firstWrite);
+          parts.after.push(ended - split.lastData);
+        }
+        const cpu = process.cpuUsage(cpuBefore);
+        const serverUs = (((await serverCpuSeconds(direct)) - serverBefore) * 1e6) / PROBE_CALLS;
+        const after = await proxy.stats();
+        const per = (a: number, b: number) => ((a - b) / PROBE_CALLS).toFixed(1);
+        const median = (values: number[]) =>
+          formatMs(
+            quantile(
+              values.sort((a, b) => a - b),
+              0.5,
+            ),
+          );
+        rows.push([
+          name,
+          per(after.up.bytes, before.up.bytes),
+          per(after.up.chunks, before.up.chunks),
+          per(after.down.bytes, before.down.bytes),
+          per(after.down.chunks, before.down.chunks),
+          median(parts.before),
+          median(parts.between),
+          median(parts.after),
+          formatUs((cpu.user + cpu.system) / PROBE_CALLS),
+          formatUs(serverUs),
+        ]);
+      }
+    } finally {
+      split.restore();
     }
     printTable(
-      `Per call, each contender alone (${PROBE_CALLS} sequential calls): bytes and socket reads through the proxy, CPU`,
-      ['operation', 'bytes up', 'reads up', 'bytes down', 'reads down', 'client CPU', 'server CPU'],
+      `Per call, each contender alone (${PROBE_CALLS} sequential calls): bytes and socket reads through the ` +
+        'proxy, client time (medians) before the first write, from it to the last reply, after that reply, and CPU',
+      [
+        'operation',
+        'bytes up',
+        'reads up',
+        'bytes down',
+        'reads down',
+        'before write',
+        'write→reply',
+        'after reply',
+        'client CPU',
+        'server CPU',
+      ],
       rows,
     );
   } finally {
