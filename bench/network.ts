@@ -80,6 +80,24 @@ async function serverCpuSeconds(client: Redis): Promise<number> {
 }
 
 /**
+ * Microseconds redis-server spent executing commands since the last CONFIG RESETSTAT (INFO commandstats),
+ * leaving out this benchmark's own INFO and CONFIG. A script's inner commands are listed too but already
+ * counted in its EVALSHA, so when scripts ran only EVALSHA and EVAL count.
+ */
+async function commandMicros(client: Redis): Promise<number> {
+  const text = await client.info('commandstats');
+  const usec = new Map<string, number>();
+  for (const match of text.matchAll(/^cmdstat_([^:]+):calls=\d+,usec=(\d+)/gm)) {
+    usec.set(match[1] as string, Number(match[2]));
+  }
+  usec.delete('info');
+  usec.delete('config');
+  const scripts = ['evalsha', 'eval'].filter((name) => usec.has(name));
+  const counted = scripts.length > 0 ? scripts : [...usec.keys()];
+  return counted.reduce((sum, name) => sum + (usec.get(name) ?? 0), 0);
+}
+
+/**
  * Times, for the probe only, every socket write and every chunk of data read in this process (the latest
  * call's first write and last read), by wrapping net.Socket's write and emit until restore(). Calls run
  * one at a time, so these are the current call's.
@@ -314,6 +332,7 @@ export async function runNetworkBench(settings: NetworkBenchSettings): Promise<v
     try {
       for (const [name, op] of contenders) {
         const before: ProxyStats = await proxy.stats();
+        await direct.config('RESETSTAT');
         const serverBefore = await serverCpuSeconds(direct);
         const parts = { before: [] as number[], between: [] as number[], after: [] as number[] };
         const cpuBefore = process.cpuUsage();
@@ -328,6 +347,7 @@ export async function runNetworkBench(settings: NetworkBenchSettings): Promise<v
         }
         const cpu = process.cpuUsage(cpuBefore);
         const serverUs = (((await serverCpuSeconds(direct)) - serverBefore) * 1e6) / PROBE_CALLS;
+        const commandUs = (await commandMicros(direct)) / PROBE_CALLS;
         const after = await proxy.stats();
         const per = (a: number, b: number) => ((a - b) / PROBE_CALLS).toFixed(1);
         const median = (values: number[]) =>
@@ -348,6 +368,7 @@ export async function runNetworkBench(settings: NetworkBenchSettings): Promise<v
           median(parts.after),
           formatUs((cpu.user + cpu.system) / PROBE_CALLS),
           formatUs(serverUs),
+          formatUs(commandUs),
         ]);
       }
     } finally {
@@ -355,7 +376,8 @@ export async function runNetworkBench(settings: NetworkBenchSettings): Promise<v
     }
     printTable(
       `Per call, each contender alone (${PROBE_CALLS} sequential calls): bytes and socket reads through the ` +
-        'proxy, client time (medians) before the first write, from it to the last reply, after that reply, and CPU',
+        'proxy, client time (medians) before the first write, from it to the last reply, after that reply, CPU ' +
+        '(server: redis-server in all, socket work included; in commands: INFO commandstats)',
       [
         'operation',
         'bytes up',
@@ -367,6 +389,7 @@ export async function runNetworkBench(settings: NetworkBenchSettings): Promise<v
         'after reply',
         'client CPU',
         'server CPU',
+        'in commands',
       ],
       rows,
     );
