@@ -33,7 +33,8 @@ export function scriptCommands(lua: string): string[] {
 /** Every command the store's scripts call, lower case, sorted. */
 export function scriptedCommands(): string[] {
   const all = new Set<string>();
-  for (const script of Object.values(SCRIPTS)) for (const command of scriptCommands(script.lua)) all.add(command);
+  for (const script of Object.values(SCRIPTS))
+    for (const command of scriptCommands(script.lua)) all.add(command);
   return [...all].sort();
 }
 
