@@ -3,10 +3,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createSessionStore,
   isSessionStoreConfigError,
   isSessionStoreUnavailableError,
   isSessionValidationError,
   RedisSessionStore,
+  silentLogger,
 } from '../src/index.js';
 import { freePort } from './helpers/redis-ports.js';
 import type { RedisServerHandle } from './helpers/redis-process.js';
@@ -78,6 +80,18 @@ describe('RedisSessionStore errors explain themselves', () => {
       }
     });
   }
+
+  it('createSessionStore with a wrong password rejects with the configuration error, fallbackToMemory or not', async () => {
+    const error = await rejection(
+      createSessionStore({
+        url: `redis://:wrong-password@127.0.0.1:${guarded.port}`,
+        fallbackToMemory: true,
+        logger: silentLogger,
+      }),
+    );
+    expect(isSessionStoreConfigError(error)).toBe(true);
+    expect(error.message).toMatch(/refused the store's credentials/);
+  });
 
   it('the right password works', async () => {
     const right = new RedisSessionStore({ url: `redis://:right-password@127.0.0.1:${guarded.port}` });
