@@ -1,7 +1,7 @@
 // createSessionStore: Redis when a URL (or a client, Cluster or Sentinel) is configured, else in-memory.
 // Falling back to memory when Redis cannot be reached is opt-in and logged, never silent: instances that
 // quietly keep separate state are a bug.
-import { SessionStoreUnavailableError } from './errors/errors.js';
+import { isSessionStoreConfigError, SessionStoreUnavailableError } from './errors/errors.js';
 import { InMemorySessionStore, type InMemorySessionStoreOptions } from './memory/InMemorySessionStore.js';
 import { RedisSessionStore } from './redis/RedisSessionStore.js';
 import type { SessionStore, SessionStoreOptions } from './store/SessionStore.js';
@@ -26,7 +26,8 @@ export interface CreateSessionStoreConfig extends SessionStoreOptions {
 /**
  * A ready SessionStore. Redis is used when `redis.url`, `url`, `REDIS_URL`, or a `redis.client`,
  * `redis.cluster` or `redis.sentinel` is given, after one PING proves it reachable; an unreachable Redis
- * rejects with SessionStoreUnavailableError unless `fallbackToMemory` is true.
+ * rejects with SessionStoreUnavailableError unless `fallbackToMemory` is true. A Redis that refuses the
+ * configuration (credentials, ACL, TLS certificate) rejects with SessionStoreConfigError, fallback or not.
  */
 export async function createSessionStore(config: CreateSessionStoreConfig = {}): Promise<SessionStore> {
   const { redis, url, memory, fallbackToMemory = false, env = process.env, ...common } = config;
@@ -53,6 +54,8 @@ export async function createSessionStore(config: CreateSessionStoreConfig = {}):
     failure = error;
   }
   await store.close();
+  // Credentials, ACL or certificate refused: a configuration to fix, not a Redis to fall back from.
+  if (isSessionStoreConfigError(failure)) throw failure;
   const reason = failure instanceof Error ? failure.message : String(failure);
   if (fallbackToMemory) {
     const message = `Redis did not answer at startup (${reason}); falling back to an in-memory session store (fallbackToMemory). Each instance now keeps its own sessions.`;

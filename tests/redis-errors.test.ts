@@ -2,7 +2,14 @@
 // error as `cause`, and suggests the right fix.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSessionStoreUnavailableError, isSessionValidationError, RedisSessionStore } from '../src/index.js';
+import {
+  createSessionStore,
+  isSessionStoreConfigError,
+  isSessionStoreUnavailableError,
+  isSessionValidationError,
+  RedisSessionStore,
+} from '../src/index.js';
+import { silentLogger } from '../src/logger.js';
 import { freePort } from './helpers/redis-ports.js';
 import type { RedisServerHandle } from './helpers/redis-process.js';
 import { redisCommand } from './helpers/redis-resp.js';
@@ -29,21 +36,64 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe('RedisSessionStore errors explain themselves', () => {
-  it('a wrong password: unavailable, caused by the auth error, pointing at the credentials', async () => {
-    const store = new RedisSessionStore({
-      url: `redis://:wrong-password@127.0.0.1:${guarded.port}`,
-      commandTimeoutMs: 800,
-    });
+  /** Connections the guarded server has accepted so far (INFO stats), asked with the right password. */
+  async function connectionsReceived(): Promise<number> {
+    const admin = new Redis(`redis://:right-password@127.0.0.1:${guarded.port}`);
     try {
-      const error = await rejection(store.get('s1'));
-      expect(isSessionStoreUnavailableError(error)).toBe(true);
-      expect(String((error.cause as Error | undefined)?.message)).toMatch(
-        /WRONGPASS|invalid password|NOAUTH/i,
-      );
-      expect(error.message).toMatch(/username and password/);
+      const stats = await admin.info('stats');
+      return Number(/total_connections_received:(\d+)/.exec(stats)?.[1]);
     } finally {
-      await store.close();
+      admin.disconnect();
     }
+  }
+
+  for (const [label, auth] of [
+    ['a wrong password', ':wrong-password@'],
+    ['no password where one is required', ''],
+  ] as const) {
+    it(`${label}: a configuration error at once, caused by the auth error, and no reconnecting`, async () => {
+      const store = new RedisSessionStore({
+        url: `redis://${auth}127.0.0.1:${guarded.port}`,
+        // Longer than the assertion's bound: the error must not wait for the deadline.
+        commandTimeoutMs: 3000,
+        maxReconnectDelayMs: 50,
+      });
+      try {
+        const started = performance.now();
+        const error = await rejection(store.get('s1'));
+        expect(performance.now() - started).toBeLessThan(500);
+        expect(isSessionStoreConfigError(error)).toBe(true);
+        expect(isSessionStoreUnavailableError(error)).toBe(false);
+        expect(String((error.cause as Error | undefined)?.message)).toMatch(/WRONGPASS|NOAUTH/);
+        expect(error.message).toMatch(/refused the store's credentials/);
+        expect(error.message).toMatch(/username and password/);
+        expect(error.message).not.toMatch(/running/);
+        // Reconnecting every 50 ms would add about 10 connections in half a second.
+        const before = await connectionsReceived();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect((await connectionsReceived()) - before).toBe(1);
+        expect(store.client.status).toBe('end');
+        const again = await rejection(store.set('s1', {}));
+        expect(isSessionStoreConfigError(again)).toBe(true);
+      } finally {
+        await store.close();
+      }
+    });
+  }
+
+  it('createSessionStore with a wrong password rejects with the configuration error, fallbackToMemory or not', async () => {
+    const error = await rejection(
+      createSessionStore({
+        url: `redis://:wrong-password@127.0.0.1:${guarded.port}`,
+        fallbackToMemory: true,
+        logger: silentLogger,
+      }),
+    );
+    expect(isSessionStoreConfigError(error)).toBe(true);
+    expect(error.message).toMatch(/refused the store's credentials/);
+  });
+
+  it('the right password works', async () => {
     const right = new RedisSessionStore({ url: `redis://:right-password@127.0.0.1:${guarded.port}` });
     try {
       expect((await right.set('s1', {})).version).toBe(1);

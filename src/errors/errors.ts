@@ -8,6 +8,7 @@ export type SessionStoreErrorCode =
   | 'SESSION_DECODE'
   | 'SESSION_CONFLICT'
   | 'STORE_UNAVAILABLE'
+  | 'STORE_CONFIG'
   | 'STORE_CLOSED';
 
 const MARKER = Symbol.for('agent-session-store.error');
@@ -87,6 +88,16 @@ export class SessionStoreUnavailableError extends SessionStoreError {
   override readonly code = 'STORE_UNAVAILABLE' as const;
 }
 
+/**
+ * The backend refused the store's configuration: wrong credentials, an ACL user without a command or key
+ * the store needs, a TLS certificate that could not be verified. Retrying cannot help; the message names
+ * what to change and `cause` holds the server's or TLS layer's own error. A store whose connection was
+ * refused this way stops reconnecting: fix the configuration and create a new store.
+ */
+export class SessionStoreConfigError extends SessionStoreError {
+  override readonly code = 'STORE_CONFIG' as const;
+}
+
 /** The store was closed; it accepts no further calls. */
 export class SessionStoreClosedError extends SessionStoreError {
   override readonly code = 'STORE_CLOSED' as const;
@@ -115,5 +126,7 @@ export const isSessionConflictError = (error: unknown): error is SessionConflict
   hasCode(error, 'SESSION_CONFLICT');
 export const isSessionStoreUnavailableError = (error: unknown): error is SessionStoreUnavailableError =>
   hasCode(error, 'STORE_UNAVAILABLE');
+export const isSessionStoreConfigError = (error: unknown): error is SessionStoreConfigError =>
+  hasCode(error, 'STORE_CONFIG');
 export const isSessionStoreClosedError = (error: unknown): error is SessionStoreClosedError =>
   hasCode(error, 'STORE_CLOSED');

@@ -7,6 +7,7 @@ import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError, SessionStoreError } from '../errors/errors.js';
 import { type GetOrCreateResult, SessionStore } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
+import { type RedisAclOptions, redisAclRules } from './acl.js';
 import { type RedisClient, RedisConnection } from './connection.js';
 import { Deadlines } from './deadlines.js';
 import { ClusterFanout } from './fanout.js';
@@ -37,11 +38,21 @@ import { bindScripts, type ScriptName } from './scripts.js';
 export type { RedisClient } from './connection.js';
 
 export declare namespace RedisSessionStore {
+  /** Options of `RedisSessionStore.aclRules()`. */
+  type AclOptions = RedisAclOptions;
   /** Where to connect (exactly one of `url`, `client`, `cluster`, `sentinel`) and how; see options.ts. */
   type Options = RedisStoreOptions;
 }
 
 export class RedisSessionStore extends SessionStore {
+  /**
+   * The least-privilege ACL rules for a store with this `keyPrefix`: the key pattern plus every command
+   * the store's scripts and its client send, e.g. for `ACL SETUSER <user> on ><password> <rules…>`.
+   */
+  static aclRules(options?: RedisAclOptions): string[] {
+    return redisAclRules(options);
+  }
+
   readonly storeType = 'redis';
   readonly #connection: RedisConnection;
   readonly #client: RedisClient;

@@ -2,7 +2,9 @@
 // Sentinel-managed primary), the watch over its readiness that lets calls wait for it (bounded) or fail
 // fast, and closing it.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { SessionStoreConfigError } from '../errors/errors.js';
 import type { Logger } from '../logger.js';
+import { configRefusal } from './connect-errors.js';
 import type { ResolvedRedisStoreOptions } from './options.js';
 import { connectionFailure, unavailable } from './replies.js';
 
@@ -93,6 +95,14 @@ export class RedisConnection {
   readonly #logger: Logger;
   #readyWait: Promise<void> | undefined;
   #readyListener: (() => void) | undefined;
+  #readyReject: ((error: unknown) => void) | undefined;
+  /**
+   * Set when the server refused the store's configuration on connecting (credentials, ACL, certificate):
+   * the store's own connection is then ended, not retried, and every call rejects with it at once.
+   */
+  #refused: SessionStoreConfigError | undefined;
+  /** Whether the connection uses TLS: what a failed connection most likely means depends on it. */
+  readonly #tls: boolean;
   /** When the connection was last seen going down (monotonic ms); undefined while it is (or may soon be) up. */
   #downSince: number | undefined;
   // The last connection error of a client we own: the `cause` of the rejections it explains.
@@ -108,6 +118,18 @@ export class RedisConnection {
   readonly #onError = (error: unknown) => {
     if (error instanceof Error) this.#lastError = error;
     this.#logger.debug('redis connection error', { error });
+    // A Cluster reports its nodes' failures in its own errors; only a single connection is ended here.
+    if (this.#refused !== undefined || this.mode === 'cluster') return;
+    const refused = configRefusal(error);
+    if (refused === undefined) return;
+    this.#refused = refused;
+    this.#logger.error('redis refused the store configuration; the store no longer reconnects', {
+      error: refused,
+    });
+    // Reconnecting would be refused the same way, every maxReconnectDelayMs, for ever. disconnect() marks
+    // the close as manual, so ioredis's own reconnect after this error does not happen.
+    this.client.disconnect();
+    this.#readyReject?.(refused);
   };
 
   constructor(options: ResolvedRedisStoreOptions, logger: Logger) {
@@ -120,6 +142,8 @@ export class RedisConnection {
     const clientOptions = (client as { options?: RedisOptions }).options;
     this.mayResend =
       mode === 'cluster' || (!this.owned && clientOptions?.autoResendUnfulfilledCommands !== false);
+    const clusterOptions = (client as { options?: { redisOptions?: RedisOptions } }).options?.redisOptions;
+    this.#tls = Boolean(clientOptions?.tls ?? clusterOptions?.tls);
     client.on('ready', this.#onReady);
     client.on('close', this.#onDown);
     client.on('end', this.#onDown);
@@ -130,10 +154,11 @@ export class RedisConnection {
   async whenReady(deadline: number): Promise<void> {
     const client = this.client;
     if (client.status === 'ready') return;
+    if (this.#refused !== undefined) throw this.#refused;
     if (client.status === 'end') throw unavailable('the connection is closed');
     // Down for longer than one call may take: fail now rather than make every caller wait out the deadline.
     if (this.#downSince !== undefined && performance.now() - this.#downSince > this.#timeoutMs) {
-      throw connectionFailure(`the connection is down (status ${client.status})`, this.#lastError);
+      throw connectionFailure(`the connection is down (status ${client.status})`, this.#lastError, this.#tls);
     }
     if (client.status === 'wait') client.connect().catch(() => {});
     let timer: NodeJS.Timeout | undefined;
@@ -147,6 +172,7 @@ export class RedisConnection {
                 connectionFailure(
                   `no connection within ${this.#timeoutMs} ms (status ${client.status})`,
                   this.#lastError,
+                  this.#tls,
                 ),
               ),
             Math.max(0, deadline - performance.now()),
@@ -160,11 +186,20 @@ export class RedisConnection {
 
   /** One shared promise for the next 'ready' event, however many calls wait on it. */
   #nextReady(): Promise<void> {
-    this.#readyWait ??= new Promise<void>((resolve) => {
+    this.#readyWait ??= new Promise<void>((resolve, reject) => {
       this.#readyListener = () => {
         this.#readyWait = undefined;
         this.#readyListener = undefined;
+        this.#readyReject = undefined;
         resolve();
+      };
+      // The configuration was refused while calls waited: they reject now, not at their deadlines.
+      this.#readyReject = (error) => {
+        this.client.off('ready', this.#readyListener as () => void);
+        this.#readyWait = undefined;
+        this.#readyListener = undefined;
+        this.#readyReject = undefined;
+        reject(error);
       };
       this.client.once('ready', this.#readyListener);
     });

@@ -8,6 +8,7 @@ import {
   SessionStoreUnavailableError,
   SessionValidationError,
 } from '../errors/errors.js';
+import { configRefusal, connectionHint } from './connect-errors.js';
 import { TAG } from './layout.js';
 
 // Replies that mean a Cluster slot is between masters (failover, or a node down with full coverage).
@@ -20,14 +21,17 @@ export function unavailable(reason: string, cause?: unknown, hint?: string): Ses
   });
 }
 
-/** A failure to connect, explained by the client's last connection error when there is one. */
-export function connectionFailure(reason: string, last: Error | undefined): SessionStoreUnavailableError {
+/**
+ * A failure to connect, explained by the client's last connection error when there is one; `tls`: whether
+ * the connection uses TLS (connect-errors.ts connectionHint).
+ */
+export function connectionFailure(
+  reason: string,
+  last: Error | undefined,
+  tls = false,
+): SessionStoreUnavailableError {
   const detail = last === undefined ? '' : ` (last error: ${last.message})`;
-  const hint =
-    last !== undefined && /WRONGPASS|NOAUTH|NOPERM|invalid (username|password)/i.test(last.message)
-      ? 'Check the username and password (in the URL or redisOptions) and the ACL rules'
-      : 'Check that Redis is running and reachable at the configured address';
-  return unavailable(`${reason}${detail}`, last, hint);
+  return unavailable(`${reason}${detail}`, last, connectionHint(last, tls));
 }
 
 /** A call that got no reply before its deadline (`timeoutMs`, the commandTimeoutMs option). */
@@ -42,7 +46,8 @@ export function noReply(timeoutMs: number): SessionStoreUnavailableError {
 /**
  * Any failure of a call on session `id` (undefined for whole-store calls) that is not one of a script's
  * own `SESS…` replies: the store's errors pass through, a record the scripts could not read becomes
- * SessionDecodeError, everything else SessionStoreUnavailableError.
+ * SessionDecodeError, a refusal of the store's credentials or ACL SessionStoreConfigError, everything
+ * else SessionStoreUnavailableError.
  */
 export function mapRedisError(id: string | undefined, error: unknown): unknown {
   if (isSessionStoreError(error)) return error;
@@ -67,6 +72,8 @@ export function mapRedisError(id: string | undefined, error: unknown): unknown {
       cause: error,
     });
   }
+  const refused = configRefusal(error);
+  if (refused !== undefined) return refused;
   if (/max retries per request/i.test(message)) {
     // maxRetriesPerRequest is 0 on purpose (no re-sends): this means the connection dropped.
     return unavailable(
