@@ -73,12 +73,16 @@ describe('RedisSessionStore on a Cluster', () => {
     const logger = { debug: (m: string) => debug.push(m), info() {}, warn() {}, error() {} };
     const store = create({ logger });
     try {
-      for (let i = 0; i < 30; i++) await store.set(`f-${i}`, {}, { ttlSeconds: i < 10 ? 0.2 : 60 });
+      // The long-lived sessions first, then the short ones, so that a slow machine cannot let a short TTL
+      // run out before the first count.
+      for (let i = 10; i < 30; i++) await store.set(`f-${i}`, {}, { ttlSeconds: 60 });
+      for (let i = 0; i < 10; i++) await store.set(`f-${i}`, {}, { ttlSeconds: 2 });
+      const shortGone = Date.now() + 2_000 + 300;
       expect(await store.countActive()).toBe(30);
       for (const master of await cluster.masters()) {
         expect(await redisCommand(master.port, ['SCRIPT', 'FLUSH'])).toBe('OK');
       }
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await new Promise((resolve) => setTimeout(resolve, shortGone - Date.now()));
       expect(await store.countActive()).toBe(20);
       for (const master of await cluster.masters()) await redisCommand(master.port, ['SCRIPT', 'FLUSH']);
       expect(await store.cleanupExpired()).toBe(10);
