@@ -6,20 +6,31 @@ import type { JsonObject } from '../codec/json.js';
 import type { SessionData, SessionInput, SessionPatch } from '../codec/SessionData.js';
 import { SessionStoreClosedError, SessionStoreError, SessionValidationError } from '../errors/errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { type HistoryWriteContext, historyWriteContext } from './history.js';
+import { decodeItem, decodeItems, type EncodedItem, encodeItems } from './items.js';
 import {
-  type HistoryOperation,
-  type HistoryWriteContext,
-  type ItemsOverflow,
-  tooManyItemsError,
-} from './history.js';
-import {
-  decodeItem,
-  decodeItems,
-  type EncodedItem,
-  encodeItems,
-  payloadDigest,
-  validateOperationId,
-} from './items.js';
+  type AppendItemsOptions,
+  type BeginTurnOptions,
+  type BeginTurnRecord,
+  type BeginTurnResult,
+  DEFAULT_HISTORY_LIMIT,
+  DEFAULT_MAX_ITEM_BYTES,
+  DEFAULT_MAX_ITEMS,
+  DEFAULT_MAX_SESSION_BYTES,
+  DEFAULT_OPERATION_ID_TTL_SECONDS,
+  DEFAULT_TTL_SECONDS,
+  type GetItemsOptions,
+  type GetOptions,
+  type GetOrCreateResult,
+  type HistoryItemInput,
+  type ListOptions,
+  type ReplaceItemsOptions,
+  type ResolvedStoreOptions,
+  type SessionStoreOptions,
+  type SessionStoreStats,
+  type TtlOptions,
+  type UpdateOptions,
+} from './types.js';
 import {
   type NormalizedInput,
   type NormalizedPatch,
@@ -33,159 +44,7 @@ import {
   validateTtl,
 } from './validation.js';
 
-/** Options every built-in store accepts. */
-export interface SessionStoreOptions {
-  /** TTL for sessions written without `ttlSeconds`, in seconds; fractions allowed. Default 1800. */
-  defaultTtlSeconds?: number;
-  /** Absolute cap on a session's life, in seconds from `createdAt`; no touch extends past it. Default: none. */
-  maxLifetimeSeconds?: number;
-  /** Whether `get` slides the TTL when the call does not say. Default true. */
-  touchOnGet?: boolean;
-  /** Largest encoded session (UTF-8 JSON bytes); larger writes throw SessionValidationError. Default 1 MiB. */
-  maxSessionBytes?: number;
-  /** Where the store logs. Default: silent. */
-  logger?: Logger;
-  /**
-   * Most items one session's history may hold; a write past it throws SessionValidationError (`field`
-   * `maxItems`) and writes nothing, unless `itemsOverflow` is `trimOldest`.
-   * @default 10_000
-   */
-  maxItems?: number;
-  /**
-   * Largest history item, in UTF-8 bytes of its JSON text; a larger item throws SessionValidationError
-   * (`field` `maxItemBytes`) and nothing of the call is written. Items do not count toward `maxSessionBytes`.
-   * @default 1_048_576 (1 MiB)
-   */
-  maxItemBytes?: number;
-  /**
-   * What a history write that would take the log past `maxItems` does: `reject` throws and writes
-   * nothing; `trimOldest` writes and drops the oldest items until `maxItems` remain.
-   * @default 'reject'
-   */
-  itemsOverflow?: ItemsOverflow;
-  /**
-   * How long a session remembers an `operationId` of a history write (and the outcome to replay), in
-   * seconds; fractions allowed. Deleting the session or clearing its items forgets its ids sooner.
-   * @default 600
-   */
-  operationIdTtlSeconds?: number;
-}
-
-export interface GetOptions {
-  /** Slide the TTL and set `lastActivity`, atomically with the read. Default: the store's `touchOnGet`. */
-  touch?: boolean;
-}
-
-export interface TtlOptions {
-  /** TTL in seconds for this write; the session remembers it for later slides. Default: the session's own TTL, else the store's default. */
-  ttlSeconds?: number;
-}
-
-export interface UpdateOptions {
-  /** Write only when the stored version equals this; otherwise throw SessionConflictError. */
-  expectedVersion?: number;
-}
-
-export interface ListOptions {
-  /** Most ids to return. Default 100. */
-  limit?: number;
-  /** Ids to skip. Default 0. */
-  offset?: number;
-}
-
-/**
- * An item as callers pass it: a JSON object, checked at run time (so interfaces and SDK item types,
- * whose optional properties may be `undefined`, are accepted; `undefined` properties are dropped).
- * Items come back as `JsonObject`.
- */
-export type HistoryItemInput = object;
-
-export interface AppendItemsOptions {
-  /**
-   * Makes the call idempotent: repeated with the same id (a retry after a timeout) it is applied once and
-   * returns the first outcome; the same id with other items → SessionConflictError. Per session.
-   */
-  operationId?: string;
-  /** TTL in seconds for this write (also when it creates the session); the session remembers it. */
-  ttlSeconds?: number;
-}
-
-export interface GetItemsOptions {
-  /** Only the most recent `limit` items (still oldest first); a non-negative safe integer. Default: all. */
-  limit?: number;
-  /** Slide the TTL and set `lastActivity`, atomically with the read. Default: the store's `touchOnGet`. */
-  touch?: boolean;
-}
-
-export interface ReplaceItemsOptions {
-  /**
-   * The items the log must end with (deep JSON equality, key order ignored); they are replaced. Omitted:
-   * the whole log is replaced. `[]`: nothing is replaced, the replacement is appended. A mismatch →
-   * SessionConflictError and nothing is written.
-   */
-  expectedSuffix?: readonly HistoryItemInput[];
-  /** As for `appendItems`; the payload is the replacement and the suffix. */
-  operationId?: string;
-}
-
-export interface GetOrCreateResult {
-  session: SessionData;
-  /** True for exactly one of any number of concurrent callers: the one whose call created the session. */
-  created: boolean;
-}
-
-export interface BeginTurnOptions extends TtlOptions {
-  /** Most recent items to return; a non-negative safe integer. @default 20 */
-  historyLimit?: number;
-}
-
-export interface BeginTurnResult extends GetOrCreateResult {
-  /** The most recent `historyLimit` items, chronological, before this turn. */
-  items: JsonObject[];
-}
-
-/** What `doBeginTurn` returns: the items still encoded (the base class decodes them). */
-export interface BeginTurnRecord extends GetOrCreateResult {
-  items: readonly EncodedItem[];
-}
-
-export const DEFAULT_HISTORY_LIMIT = 20;
-
-/** `getStats()` result: the common figures plus whatever the backend adds. */
-export interface SessionStoreStats {
-  storeType: string;
-  activeSessions: number;
-  [key: string]: unknown;
-}
-
-/** The resolved common options, as backends read them. */
-export interface ResolvedStoreOptions {
-  defaultTtlMs: number;
-  maxLifetimeMs: number | undefined;
-  touchOnGet: boolean;
-  maxSessionBytes: number;
-  maxItems: number;
-  maxItemBytes: number;
-  itemsOverflow: ItemsOverflow;
-  operationIdTtlMs: number;
-}
-
-export const DEFAULT_TTL_SECONDS = 1800;
-export const DEFAULT_MAX_SESSION_BYTES = 1024 * 1024;
-export const DEFAULT_MAX_ITEMS = 10_000;
-export const DEFAULT_MAX_ITEM_BYTES = 1024 * 1024;
-export const DEFAULT_OPERATION_ID_TTL_SECONDS = 600;
-
-/** What an append or replace creates when the session is absent (threadId set per call). */
-const DEFAULT_INIT: NormalizedInput = {
-  userId: null,
-  threadId: null,
-  messageCount: 0,
-  escalated: false,
-  metadata: {},
-  requestId: null,
-  createdAt: undefined,
-};
+export * from './types.js';
 
 export abstract class SessionStore implements AsyncDisposable {
   /** Short backend name reported by `getStats()`, e.g. `memory` or `redis`. */
@@ -316,17 +175,8 @@ export abstract class SessionStore implements AsyncDisposable {
     const id = validateSessionId(sessionId);
     const o = validateOptionsObject(options, 'options');
     const encoded = encodeItems(items, 'items', this.options.maxItemBytes);
-    const context = this.#writeContext(
-      o.operationId,
-      validateTtl(o.ttlSeconds),
-      'appendItems',
-      encoded,
-      undefined,
-    );
-    if (encoded.length > context.maxItems && context.overflow === 'reject') {
-      // No stored log can take this batch: refuse before asking the backend.
-      throw tooManyItemsError(id, encoded.length, context.maxItems);
-    }
+    const ttlMs = validateTtl(o.ttlSeconds);
+    const context = historyWriteContext(this.options, id, o.operationId, ttlMs, 'appendItems', encoded);
     return await this.doAppendItems(id, encoded, context);
   }
 
@@ -366,10 +216,15 @@ export abstract class SessionStore implements AsyncDisposable {
     const encoded = encodeItems(replacement, 'replacement', this.options.maxItemBytes);
     const suffix =
       o.expectedSuffix === undefined ? undefined : encodeItems(o.expectedSuffix, 'expectedSuffix');
-    const context = this.#writeContext(o.operationId, undefined, 'replaceItems', encoded, suffix);
-    if (encoded.length > context.maxItems && context.overflow === 'reject') {
-      throw tooManyItemsError(id, encoded.length, context.maxItems);
-    }
+    const context = historyWriteContext(
+      this.options,
+      id,
+      o.operationId,
+      undefined,
+      'replaceItems',
+      encoded,
+      suffix,
+    );
     return await this.doReplaceItems(id, encoded, suffix, context);
   }
 
@@ -377,27 +232,6 @@ export abstract class SessionStore implements AsyncDisposable {
   async clearItems(sessionId: string): Promise<number> {
     this.assertOpen();
     return await this.doClearItems(validateSessionId(sessionId));
-  }
-
-  #writeContext(
-    operationId: unknown,
-    ttlMs: number | undefined,
-    method: 'appendItems' | 'replaceItems',
-    items: readonly EncodedItem[],
-    suffix: readonly EncodedItem[] | undefined,
-  ): HistoryWriteContext {
-    const opId = validateOperationId(operationId);
-    const operation: HistoryOperation | undefined =
-      opId === undefined
-        ? undefined
-        : { id: opId, digest: payloadDigest(method, items, suffix), ttlMs: this.options.operationIdTtlMs };
-    return {
-      init: { ...DEFAULT_INIT, metadata: {}, threadId: randomUUID() },
-      ttlMs,
-      operation,
-      maxItems: this.options.maxItems,
-      overflow: this.options.itemsOverflow,
-    };
   }
 
   /** Slides the TTL without changing data; false when the session is absent. */
@@ -528,11 +362,8 @@ export abstract class SessionStore implements AsyncDisposable {
         const items = historyLimit === 0 ? [] : await this.doGetItems(id, historyLimit, false);
         return { session, created, items };
       }
-      if (attempt >= 3) {
-        throw new SessionStoreError(
-          `Session ${JSON.stringify(id.slice(0, 64))} kept disappearing during beginTurn`,
-        );
-      }
+      if (attempt >= 3)
+        throw new SessionStoreError(`Session ${JSON.stringify(id)} kept vanishing in beginTurn`);
     }
   }
 
