@@ -1,11 +1,13 @@
 // Conversation history on one real redis-server, beyond the conformance suite: one command on the wire
 // per history method and per beginTurn (MONITOR), the keys (one slot, expiry moving with the record on
-// every write), what delete, clearItems and a re-created session leave behind, and the size of a batch.
+// every write), what delete, clearItems and a re-created session leave behind, the size of a batch, and
+// a second send of one call (the same internal operation id) applied once.
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { RedisSessionStore } from '../src/index.js';
-import { bucketOf, indexKey, itemsKey, operationIdsKey, sessionKey } from '../src/redis/keys.js';
+import { type HistoryWriteContext, RedisSessionStore, type ResolvedStoreOptions } from '../src/index.js';
+import { RedisHistory } from '../src/redis/history.js';
+import { bucketOf, indexKey, itemsKey, KeySpace, operationIdsKey, sessionKey } from '../src/redis/keys.js';
 import { waitUntil } from './helpers/redis-process.js';
 import { useRedisServer } from './helpers/redis-suite.js';
 
@@ -193,5 +195,69 @@ describe('keys and expiry of the history', () => {
       },
     );
     expect(await store.exists('new-max')).toBe(false);
+  });
+});
+
+describe('a second send of the same call (internal operation id) is applied once', () => {
+  it('appendItems, popItem, replaceItems, clearItems and beginTurn replay their first outcome', async () => {
+    const store = newStore();
+    const prefix = `${await prefixOf(store)}resend:`;
+    // Every call through this key space carries the SAME internal operation id per round, as a
+    // re-sent command does; `round` starts a new "call".
+    let round = 0;
+    const keys = new KeySpace(prefix, true);
+    const forWrite = keys.forWrite.bind(keys);
+    keys.forWrite = (id: string) => {
+      const fresh = forWrite(id);
+      fresh[fresh.length - 1] = `${prefix}{b${bucketOf(id)}}:op:round-${round}`;
+      return fresh;
+    };
+    const options: ResolvedStoreOptions = {
+      defaultTtlMs: 60_000,
+      maxLifetimeMs: undefined,
+      touchOnGet: true,
+      maxSessionBytes: 1024 * 1024,
+      maxItems: 100,
+      maxItemBytes: 1024,
+      itemsOverflow: 'reject',
+      operationIdTtlMs: 60_000,
+    };
+    const history = new RedisHistory(store.client, keys, options, {
+      run: (_id, call) => call(),
+      assertReplySize: () => {},
+    });
+    const context = (): HistoryWriteContext => ({
+      init: {
+        userId: null,
+        threadId: 't',
+        messageCount: 0,
+        escalated: false,
+        metadata: {},
+        requestId: null,
+        createdAt: undefined,
+      },
+      ttlMs: undefined,
+      operation: undefined,
+      maxItems: 100,
+      overflow: 'reject',
+    });
+    const twice = async <T>(call: () => Promise<T>): Promise<[T, T]> => {
+      round += 1;
+      return [await call(), await call()];
+    };
+    expect(await twice(() => history.append('s', ['{"a":1}', '{"a":2}'], context()))).toEqual([2, 2]);
+    expect(await twice(() => history.pop('s'))).toEqual(['{"a":2}', '{"a":2}']);
+    expect(await twice(() => history.replace('s', ['{"r":1}'], ['{"a":1}'], context()))).toEqual([1, 1]);
+    const [first, second] = await twice(() => history.beginTurn('s', context().init, undefined, 5));
+    expect(first.session.messageCount).toBe(1);
+    expect(second.session).toEqual(first.session);
+    expect(second.items).toEqual(['{"r":1}']);
+    expect(await twice(() => history.clear('s'))).toEqual([1, 1]);
+    const [created, again] = await twice(() => history.beginTurn('new', context().init, undefined, 5));
+    expect(created.created).toBe(true);
+    expect(again.created).toBe(true);
+    expect(again.session.messageCount).toBe(1);
+    const recorded = await history.getItems('s', undefined, false);
+    expect(recorded).toEqual([]);
   });
 });
