@@ -43,8 +43,6 @@ describeSessionStoreConformance(
     clock: 'real',
     describe,
     it,
-    // Temporary, as in redis-conformance.test.ts: RedisSessionStore has no history scripts yet.
-    history: false,
   },
 );
 

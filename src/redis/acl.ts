@@ -2,8 +2,12 @@
 // every registered script calls (read from their Lua source, so a new script brings its commands with it)
 // and the ones the client sends itself. Also the reverse: naming the command behind an ACL refusal.
 import { SessionStoreConfigError, SessionValidationError } from '../errors/errors.js';
+import { HISTORY_SCRIPTS } from './historyScripts.js';
 import { REDIS_STORE_DEFAULTS } from './options.js';
-import { SCRIPTS, type ScriptName } from './scripts.js';
+import { SCRIPTS } from './scripts.js';
+
+/** Every script the store may run, envelope and history, by operation name. */
+const ALL_SCRIPTS: Record<string, { lua: string; sha: string }> = { ...SCRIPTS, ...HISTORY_SCRIPTS };
 
 /**
  * Commands sent outside the scripts, lower case as ACL rules name them:
@@ -33,7 +37,7 @@ export function scriptCommands(lua: string): string[] {
 /** Every command the store's scripts call, lower case, sorted. */
 export function scriptedCommands(): string[] {
   const all = new Set<string>();
-  for (const script of Object.values(SCRIPTS))
+  for (const script of Object.values(ALL_SCRIPTS))
     for (const command of scriptCommands(script.lua)) all.add(command);
   return [...all].sort();
 }
@@ -71,8 +75,8 @@ export function redisAclRules(options: RedisAclOptions = {}): string[] {
 }
 
 /** The script whose SHA is `sha`, by its operation name. */
-function scriptBySha(sha: string): { op: ScriptName; lua: string } | undefined {
-  for (const [op, script] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
+function scriptBySha(sha: string): { op: string; lua: string } | undefined {
+  for (const [op, script] of Object.entries(ALL_SCRIPTS)) {
     if (script.sha === sha) return { op, lua: script.lua };
   }
   return undefined;

@@ -4,22 +4,33 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../codec/json.js';
 import type { SessionData, SessionInput, SessionPatch } from '../codec/SessionData.js';
-import { SessionStoreClosedError, SessionValidationError } from '../errors/errors.js';
+import { SessionStoreClosedError, SessionStoreError, SessionValidationError } from '../errors/errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { type HistoryWriteContext, historyWriteContext } from './history.js';
+import { decodeItem, decodeItems, type EncodedItem, encodeItems } from './items.js';
 import {
-  type HistoryOperation,
-  type HistoryWriteContext,
-  type ItemsOverflow,
-  tooManyItemsError,
-} from './history.js';
-import {
-  decodeItem,
-  decodeItems,
-  type EncodedItem,
-  encodeItems,
-  payloadDigest,
-  validateOperationId,
-} from './items.js';
+  type AppendItemsOptions,
+  type BeginTurnOptions,
+  type BeginTurnRecord,
+  type BeginTurnResult,
+  DEFAULT_HISTORY_LIMIT,
+  DEFAULT_MAX_ITEM_BYTES,
+  DEFAULT_MAX_ITEMS,
+  DEFAULT_MAX_SESSION_BYTES,
+  DEFAULT_OPERATION_ID_TTL_SECONDS,
+  DEFAULT_TTL_SECONDS,
+  type GetItemsOptions,
+  type GetOptions,
+  type GetOrCreateResult,
+  type HistoryItemInput,
+  type ListOptions,
+  type ReplaceItemsOptions,
+  type ResolvedStoreOptions,
+  type SessionStoreOptions,
+  type SessionStoreStats,
+  type TtlOptions,
+  type UpdateOptions,
+} from './types.js';
 import {
   type NormalizedInput,
   type NormalizedPatch,
@@ -33,169 +44,7 @@ import {
   validateTtl,
 } from './validation.js';
 
-/** Options every built-in store accepts. */
-export interface SessionStoreOptions {
-  /**
-   * TTL for sessions written without `ttlSeconds`, in seconds; fractions allowed.
-   * @default 1800
-   */
-  defaultTtlSeconds?: number;
-  /**
-   * Absolute cap on a session's life, in seconds from `createdAt`; no touch extends past it.
-   * @default undefined (no cap)
-   */
-  maxLifetimeSeconds?: number;
-  /**
-   * Whether `get` and `getItems` slide the TTL when the call does not say.
-   * @default true
-   */
-  touchOnGet?: boolean;
-  /**
-   * Largest encoded session (UTF-8 JSON bytes); larger writes throw SessionValidationError.
-   * @default 1_048_576 (1 MiB)
-   */
-  maxSessionBytes?: number;
-  /**
-   * Where the store logs.
-   * @default a silent logger
-   */
-  logger?: Logger;
-  /**
-   * Most items one session's history may hold; a write past it throws SessionValidationError (`field`
-   * `maxItems`) and writes nothing, unless `itemsOverflow` is `trimOldest`.
-   * @default 10_000
-   */
-  maxItems?: number;
-  /**
-   * Largest history item, in UTF-8 bytes of its JSON text; a larger item throws SessionValidationError
-   * (`field` `maxItemBytes`) and nothing of the call is written. Items do not count toward `maxSessionBytes`.
-   * @default 1_048_576 (1 MiB)
-   */
-  maxItemBytes?: number;
-  /**
-   * What a history write that would take the log past `maxItems` does: `reject` throws and writes
-   * nothing; `trimOldest` writes and drops the oldest items until `maxItems` remain.
-   * @default 'reject'
-   */
-  itemsOverflow?: ItemsOverflow;
-  /**
-   * How long a session remembers an `operationId` of a history write (and the outcome to replay), in
-   * seconds; fractions allowed. Deleting the session or clearing its items forgets its ids sooner.
-   * @default 600
-   */
-  operationIdTtlSeconds?: number;
-}
-
-export interface GetOptions {
-  /**
-   * Slide the TTL and set `lastActivity`, atomically with the read.
-   * @default the store's `touchOnGet`
-   */
-  touch?: boolean;
-}
-
-export interface TtlOptions {
-  /**
-   * TTL in seconds for this write; the session remembers it for later slides.
-   * @default the session's remembered TTL, else the store's `defaultTtlSeconds`
-   */
-  ttlSeconds?: number;
-}
-
-export interface UpdateOptions {
-  /** Write only when the stored version equals this; otherwise throw SessionConflictError. */
-  expectedVersion?: number;
-}
-
-export interface ListOptions {
-  /** Most ids to return. @default 100 */
-  limit?: number;
-  /** Ids to skip. @default 0 */
-  offset?: number;
-}
-
-/**
- * An item as callers pass it: a JSON object, checked at run time (so interfaces and SDK item types,
- * whose optional properties may be `undefined`, are accepted; `undefined` properties are dropped).
- * Items come back as `JsonObject`.
- */
-export type HistoryItemInput = object;
-
-export interface AppendItemsOptions {
-  /**
-   * Makes the call idempotent: repeated with the same id (a retry after a timeout) it is applied once and
-   * returns the first outcome; the same id with other items → SessionConflictError. Per session.
-   */
-  operationId?: string;
-  /** TTL in seconds for this write (also when it creates the session); the session remembers it. */
-  ttlSeconds?: number;
-}
-
-export interface GetItemsOptions {
-  /**
-   * Only the most recent `limit` items (still oldest first); a non-negative safe integer.
-   * @default every item
-   */
-  limit?: number;
-  /**
-   * Slide the TTL and set `lastActivity`, atomically with the read.
-   * @default the store's `touchOnGet`
-   */
-  touch?: boolean;
-}
-
-export interface ReplaceItemsOptions {
-  /**
-   * The items the log must end with (deep JSON equality, key order ignored); they are replaced. Omitted:
-   * the whole log is replaced. `[]`: nothing is replaced, the replacement is appended. A mismatch →
-   * SessionConflictError and nothing is written.
-   */
-  expectedSuffix?: readonly HistoryItemInput[];
-  /** As for `appendItems`; the payload is the replacement and the suffix. */
-  operationId?: string;
-}
-
-export interface GetOrCreateResult {
-  session: SessionData;
-  /** True for exactly one of any number of concurrent callers: the one whose call created the session. */
-  created: boolean;
-}
-
-/** `getStats()` result: the common figures plus whatever the backend adds. */
-export interface SessionStoreStats {
-  storeType: string;
-  activeSessions: number;
-  [key: string]: unknown;
-}
-
-/** The resolved common options, as backends read them. */
-export interface ResolvedStoreOptions {
-  defaultTtlMs: number;
-  maxLifetimeMs: number | undefined;
-  touchOnGet: boolean;
-  maxSessionBytes: number;
-  maxItems: number;
-  maxItemBytes: number;
-  itemsOverflow: ItemsOverflow;
-  operationIdTtlMs: number;
-}
-
-export const DEFAULT_TTL_SECONDS = 1800;
-export const DEFAULT_MAX_SESSION_BYTES = 1024 * 1024;
-export const DEFAULT_MAX_ITEMS = 10_000;
-export const DEFAULT_MAX_ITEM_BYTES = 1024 * 1024;
-export const DEFAULT_OPERATION_ID_TTL_SECONDS = 600;
-
-/** What an append or replace creates when the session is absent (threadId set per call). */
-const DEFAULT_INIT: NormalizedInput = {
-  userId: null,
-  threadId: null,
-  messageCount: 0,
-  escalated: false,
-  metadata: {},
-  requestId: null,
-  createdAt: undefined,
-};
+export * from './types.js';
 
 // Outer names for the namespace below (inside it, a member would shadow the interface it aliases).
 type OuterGetOptions = GetOptions;
@@ -206,22 +55,26 @@ type OuterGetOrCreateResult = GetOrCreateResult;
 type OuterAppendItemsOptions = AppendItemsOptions;
 type OuterGetItemsOptions = GetItemsOptions;
 type OuterReplaceItemsOptions = ReplaceItemsOptions;
+type OuterBeginTurnOptions = BeginTurnOptions;
+type OuterBeginTurnResult = BeginTurnResult;
 
 /**
  * The types that go with the class, lru-cache style: `SessionStore.Options`, `SessionStore.GetOptions`, …
  */
 export declare namespace SessionStore {
   type Options = SessionStoreOptions;
+  type Stats = SessionStoreStats;
+  type HistoryItem = HistoryItemInput;
   type GetOptions = OuterGetOptions;
   type TtlOptions = OuterTtlOptions;
   type UpdateOptions = OuterUpdateOptions;
   type ListOptions = OuterListOptions;
   type GetOrCreateResult = OuterGetOrCreateResult;
-  type Stats = SessionStoreStats;
-  type HistoryItem = HistoryItemInput;
   type AppendItemsOptions = OuterAppendItemsOptions;
   type GetItemsOptions = OuterGetItemsOptions;
   type ReplaceItemsOptions = OuterReplaceItemsOptions;
+  type BeginTurnOptions = OuterBeginTurnOptions;
+  type BeginTurnResult = OuterBeginTurnResult;
 }
 
 export abstract class SessionStore implements AsyncDisposable {
@@ -319,6 +172,27 @@ export abstract class SessionStore implements AsyncDisposable {
   }
 
   /**
+   * Starts an agent turn: gets or creates the session (as `getOrCreate`), counts one message
+   * (`messageCount` + 1, atomically, as `incrementCounter`; the returned session shows the counted state
+   * and its version) and returns the most recent `historyLimit` items from before this turn.
+   */
+  async beginTurn(
+    sessionId: string,
+    init: SessionInput = {},
+    options?: BeginTurnOptions,
+  ): Promise<BeginTurnResult> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    const input = validateInput(id, init, 'init');
+    if (init?.threadId === undefined) input.threadId = randomUUID();
+    const o = validateOptionsObject(options, 'options');
+    const ttlMs = validateTtl(o.ttlSeconds);
+    const limit = validateSafeInteger(o.historyLimit ?? DEFAULT_HISTORY_LIMIT, 'historyLimit', 0);
+    const { session, created, items } = await this.doBeginTurn(id, input, ttlMs, limit);
+    return { session, created, items: decodeItems(id, items) };
+  }
+
+  /**
    * Appends `items` (JSON objects) to the session's history, in order and contiguous, creating the
    * session when absent (as `getOrCreate` would); returns the number of items after. Slides the TTL and
    * sets `lastActivity`; `version` and `updatedAt` stay.
@@ -332,17 +206,8 @@ export abstract class SessionStore implements AsyncDisposable {
     const id = validateSessionId(sessionId);
     const o = validateOptionsObject(options, 'options');
     const encoded = encodeItems(items, 'items', this.options.maxItemBytes);
-    const context = this.#writeContext(
-      o.operationId,
-      validateTtl(o.ttlSeconds),
-      'appendItems',
-      encoded,
-      undefined,
-    );
-    if (encoded.length > context.maxItems && context.overflow === 'reject') {
-      // No stored log can take this batch: refuse before asking the backend.
-      throw tooManyItemsError(id, encoded.length, context.maxItems);
-    }
+    const ttlMs = validateTtl(o.ttlSeconds);
+    const context = historyWriteContext(this.options, id, o.operationId, ttlMs, 'appendItems', encoded);
     return await this.doAppendItems(id, encoded, context);
   }
 
@@ -382,10 +247,15 @@ export abstract class SessionStore implements AsyncDisposable {
     const encoded = encodeItems(replacement, 'replacement', this.options.maxItemBytes);
     const suffix =
       o.expectedSuffix === undefined ? undefined : encodeItems(o.expectedSuffix, 'expectedSuffix');
-    const context = this.#writeContext(o.operationId, undefined, 'replaceItems', encoded, suffix);
-    if (encoded.length > context.maxItems && context.overflow === 'reject') {
-      throw tooManyItemsError(id, encoded.length, context.maxItems);
-    }
+    const context = historyWriteContext(
+      this.options,
+      id,
+      o.operationId,
+      undefined,
+      'replaceItems',
+      encoded,
+      suffix,
+    );
     return await this.doReplaceItems(id, encoded, suffix, context);
   }
 
@@ -393,27 +263,6 @@ export abstract class SessionStore implements AsyncDisposable {
   async clearItems(sessionId: string): Promise<number> {
     this.assertOpen();
     return await this.doClearItems(validateSessionId(sessionId));
-  }
-
-  #writeContext(
-    operationId: unknown,
-    ttlMs: number | undefined,
-    method: 'appendItems' | 'replaceItems',
-    items: readonly EncodedItem[],
-    suffix: readonly EncodedItem[] | undefined,
-  ): HistoryWriteContext {
-    const opId = validateOperationId(operationId);
-    const operation: HistoryOperation | undefined =
-      opId === undefined
-        ? undefined
-        : { id: opId, digest: payloadDigest(method, items, suffix), ttlMs: this.options.operationIdTtlMs };
-    return {
-      init: { ...DEFAULT_INIT, metadata: {}, threadId: randomUUID() },
-      ttlMs,
-      operation,
-      maxItems: this.options.maxItems,
-      overflow: this.options.itemsOverflow,
-    };
   }
 
   /** Slides the TTL without changing data; false when the session is absent. */
@@ -524,6 +373,30 @@ export abstract class SessionStore implements AsyncDisposable {
   ): Promise<SessionData | null>;
   protected abstract doIncrementCounter(id: string, field: string, delta: number): Promise<number | null>;
   protected abstract doTouch(id: string, ttlMs: number | undefined): Promise<boolean>;
+
+  /**
+   * getOrCreate, then messageCount + 1, then the most recent `historyLimit` items (0: none). This default
+   * composes the other hooks (correct on any backend, four calls); a backend overrides it to do all of
+   * it in one atomic step. A session deleted between the steps is created again.
+   */
+  protected async doBeginTurn(
+    id: string,
+    init: NormalizedInput,
+    ttlMs: number | undefined,
+    historyLimit: number,
+  ): Promise<BeginTurnRecord> {
+    for (let attempt = 1; ; attempt++) {
+      const { created } = await this.doGetOrCreate(id, init, ttlMs);
+      const counted = await this.doIncrementCounter(id, 'messageCount', 1);
+      const session = counted === null ? null : await this.doGet(id, false);
+      if (session !== null) {
+        const items = historyLimit === 0 ? [] : await this.doGetItems(id, historyLimit, false);
+        return { session, created, items };
+      }
+      if (attempt >= 3)
+        throw new SessionStoreError(`Session ${JSON.stringify(id)} kept vanishing in beginTurn`);
+    }
+  }
 
   // History hooks. Items arrive encoded (canonical JSON text, each within maxItemBytes) and leave
   // encoded: the base class decodes what the read hooks return. Every history write slides the TTL of

@@ -1,8 +1,10 @@
 // What a backend needs to store history the way every store does: the context a history write carries,
 // the errors for its outcomes, the item-count arithmetic, and an operation-id log for backends that keep
 // history in process memory or in a row. Exported for custom backends so they stay in step with ours.
+import { randomUUID } from 'node:crypto';
 import { SessionConflictError, SessionValidationError } from '../errors/errors.js';
-import type { EncodedItem } from './items.js';
+import { type EncodedItem, payloadDigest, validateOperationId } from './items.js';
+import type { ResolvedStoreOptions } from './types.js';
 import type { NormalizedInput } from './validation.js';
 
 /** What to do when a write would take a log past `maxItems`. */
@@ -31,6 +33,45 @@ export interface HistoryWriteContext {
   /** Most items the log may hold after the write. */
   maxItems: number;
   overflow: ItemsOverflow;
+}
+
+/** What an append or replace creates when the session is absent (threadId set per call). */
+const DEFAULT_INIT: NormalizedInput = {
+  userId: null,
+  threadId: null,
+  messageCount: 0,
+  escalated: false,
+  metadata: {},
+  requestId: null,
+  createdAt: undefined,
+};
+
+/**
+ * The context of one appendItems or replaceItems call (the base class builds it): the session to create
+ * when absent, the validated `operationId` with the digest of the payload, and the store's limits. A
+ * batch that no log could take under `reject` is refused here, before the backend is asked.
+ */
+export function historyWriteContext(
+  options: ResolvedStoreOptions,
+  sessionId: string,
+  operationId: unknown,
+  ttlMs: number | undefined,
+  method: 'appendItems' | 'replaceItems',
+  items: readonly EncodedItem[],
+  suffix?: readonly EncodedItem[],
+): HistoryWriteContext {
+  const id = validateOperationId(operationId);
+  if (items.length > options.maxItems && options.itemsOverflow === 'reject') {
+    throw tooManyItemsError(sessionId, items.length, options.maxItems);
+  }
+  const digest = id === undefined ? '' : payloadDigest(method, items, suffix);
+  return {
+    init: { ...DEFAULT_INIT, metadata: {}, threadId: randomUUID() },
+    ttlMs,
+    operation: id === undefined ? undefined : { id, digest, ttlMs: options.operationIdTtlMs },
+    maxItems: options.maxItems,
+    overflow: options.itemsOverflow,
+  };
 }
 
 /** The SessionConflictError for a stale `expectedSuffix`. */
