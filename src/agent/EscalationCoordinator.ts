@@ -22,6 +22,7 @@ import { isSessionConflictError } from '../errors/errors.js';
 import type { SessionStore } from '../store/SessionStore.js';
 import { raceAbort, sleep } from './abort.js';
 import { isOperationAbortedError } from './errors.js';
+import { redactError } from './facts.js';
 import {
   type Claim,
   claimPatch,
@@ -165,7 +166,8 @@ export class EscalationCoordinator {
     try {
       ticketId = await createTicket(claim.id);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      // Redacted before it is stored (and cut, in releasePatch): the store is outside the library too.
+      const message = redactError(error);
       await this.#release(id, claim, message);
       // The turn was aborted: the claim is given back, and the abort still ends the turn.
       if (isOperationAbortedError(error)) throw error;

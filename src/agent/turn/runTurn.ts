@@ -4,7 +4,7 @@
 import { isSessionStoreError } from '../../errors/errors.js';
 import { raceAbort, throwIfAborted } from '../abort.js';
 import { isOperationAbortedError } from '../errors.js';
-import { redact } from '../facts.js';
+import { redactedExcerpt } from '../facts.js';
 import type { ProcessMessageInput } from '../types.js';
 import { answerResponse, fallbackResult, RESPONSE_SOURCES } from './buildResponse.js';
 import { checkEscalation } from './checkEscalation.js';
@@ -32,7 +32,7 @@ export async function runTurn(
   services.logger.debug('agent turn', {
     sessionId: ctx.sessionId,
     requestId: ctx.requestId,
-    message: redact(ctx.message.slice(0, MEMORY_EXCERPT_CHARS)),
+    message: redactedExcerpt(ctx.message, MEMORY_EXCERPT_CHARS),
   });
   throwIfAborted(signal);
   await raceAbort(ready(), signal);
