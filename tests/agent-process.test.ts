@@ -18,6 +18,7 @@ import {
 import {
   CountingEscalation,
   capturingLogger,
+  DiskFullStore,
   FlakyStore,
   KeywordKnowledgeBase,
   RecordingMemory,
@@ -345,6 +346,36 @@ describe('processMessage when the store fails', () => {
     expect(response.metadata).toMatchObject({ error: 'STORE_UNAVAILABLE', messageCount: 1 });
     expect(response.requiresEscalation).toBe(true);
     expect(escalation.ticketCalls).toBe(0);
+  });
+
+  it('a custom backend throwing a plain Error gives the same fallback, the cause kept', async () => {
+    const store = new DiskFullStore();
+    store.failing = true;
+    const logger = capturingLogger();
+    const agent = new CustomerSupportAgent({ store, logger });
+    const response = await agent.processMessage({ sessionId: 'disk', message: 'hi', requestId: 'r' });
+    expect(response).toMatchObject({ message: FALLBACK_MESSAGE, requiresEscalation: true, confidence: 0 });
+    expect(response.metadata).toMatchObject({ error: 'SESSION_STORE_ERROR', messageCount: null });
+    expect(logger.lines.join('\n')).toMatch(/session store failed.*SESSION_STORE_ERROR.*disk full/);
+  });
+
+  it('a plain Error from the store mid-turn (during escalation) gives the fallback too', async () => {
+    const store = new DiskFullStore();
+    const agent = new CustomerSupportAgent({
+      store,
+      tools: {
+        escalation: {
+          shouldEscalate: async () => {
+            store.failing = true;
+            return { escalate: true, reasons: ['test'], confidence: 1 };
+          },
+          createTicket: async () => ({ ticketId: 'T-never' }),
+        },
+      },
+    });
+    const response = await agent.processMessage({ sessionId: 'disk-mid', message: 'help' });
+    expect(response.metadata).toMatchObject({ error: 'SESSION_STORE_ERROR', messageCount: 1 });
+    expect(response.message).toBe(FALLBACK_MESSAGE);
   });
 
   it('returns the fallback with STORE_CLOSED on a closed store', async () => {

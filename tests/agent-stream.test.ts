@@ -8,7 +8,7 @@ import {
   type GenerateResponse,
   InMemorySessionStore,
 } from '../src/index.js';
-import { FlakyStore, KeywordKnowledgeBase, RecordingMemory } from './helpers/agent-fakes.js';
+import { DiskFullStore, FlakyStore, KeywordKnowledgeBase, RecordingMemory } from './helpers/agent-fakes.js';
 
 const DOC =
   'Password reset: open Settings, choose Security, then Reset password and follow the emailed link.';
@@ -204,6 +204,20 @@ describe('streamResponse ends with exactly one terminal event', () => {
       type: 'error',
       code: 'STORE_UNAVAILABLE',
       response: { requiresEscalation: true, metadata: { error: 'STORE_UNAVAILABLE' } },
+    });
+  });
+
+  it('a plain Error from a custom backend ends with the same error event, its message kept', async () => {
+    const store = new DiskFullStore();
+    store.failing = true;
+    const agent = new CustomerSupportAgent({ store });
+    const events = await collect(agent.streamResponse({ sessionId: 'disk', message: 'hi' }));
+    expect(terminals(events)).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({
+      type: 'error',
+      code: 'SESSION_STORE_ERROR',
+      message: 'The session store failed: disk full',
+      response: { requiresEscalation: true, metadata: { error: 'SESSION_STORE_ERROR' } },
     });
   });
 

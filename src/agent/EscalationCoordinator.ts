@@ -89,7 +89,7 @@ export interface EscalationRequest {
 const EXPIRED = 'the session expired during escalation';
 
 export class EscalationCoordinator {
-  readonly #store: SessionStore;
+  readonly #store: Pick<SessionStore, 'get' | 'update'>;
   readonly #options: Required<EscalationClaimOptions>;
   readonly #now: () => number;
 
@@ -97,7 +97,7 @@ export class EscalationCoordinator {
    * `now` reads the wall clock in milliseconds since the epoch (claims carry it and are compared across
    * instances). Throws SessionValidationError on a bad option.
    */
-  constructor(store: SessionStore, options: EscalationClaimOptions = {}, now: () => number = Date.now) {
+  constructor(store: Pick<SessionStore, 'get' | 'update'>, options: EscalationClaimOptions = {}, now: () => number = Date.now) {
     this.#options = withDefaults(ESCALATION_CLAIM_DEFAULTS, options);
     for (const [name, value] of Object.entries(this.#options)) finiteNumber(value, `escalationClaim.${name}`);
     this.#store = store;

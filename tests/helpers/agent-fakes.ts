@@ -196,6 +196,38 @@ export class FlakyStore extends InMemorySessionStore {
   }
 }
 
+/**
+ * A custom backend whose hooks throw a plain Error, not a SessionStoreError, while `failing` is set: a
+ * failing disk, a driver's own error.
+ */
+export class DiskFullStore extends InMemorySessionStore {
+  failing = false;
+
+  #check(): void {
+    if (this.failing) throw new Error('disk full');
+  }
+
+  protected override async doGetOrCreate(id: string, input: NormalizedInput, ttlMs: number | undefined) {
+    this.#check();
+    return super.doGetOrCreate(id, input, ttlMs);
+  }
+
+  protected override async doIncrementCounter(id: string, field: string, delta: number) {
+    this.#check();
+    return super.doIncrementCounter(id, field, delta);
+  }
+
+  protected override async doUpdate(id: string, patch: NormalizedPatch, expectedVersion: number | undefined) {
+    this.#check();
+    return super.doUpdate(id, patch, expectedVersion);
+  }
+
+  protected override async doGet(id: string, touch: boolean) {
+    this.#check();
+    return super.doGet(id, touch);
+  }
+}
+
 /** A logger that keeps every line, serialised, for leak checks. */
 export function capturingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];

@@ -4,13 +4,13 @@ import { randomUUID } from 'node:crypto';
 import type { SessionData } from '../../codec/SessionData.js';
 import { SessionValidationError } from '../../errors/errors.js';
 import type { Logger } from '../../logger.js';
-import type { SessionStore } from '../../store/SessionStore.js';
 import { validateSessionId } from '../../store/validation.js';
 import type { AgentToolSet, ResolvedTools } from '../AgentToolSet.js';
 import type { EscalationCoordinator } from '../EscalationCoordinator.js';
 import { isOperationAbortedError } from '../errors.js';
 import type { EscalationPolicyFunction, HistoryEntry } from '../escalationPolicy.js';
 import { type ExtractedFact, extractFacts, redactError } from '../facts.js';
+import type { AgentStore } from '../storeGuard.js';
 import type { ToolRunner } from '../ToolRunner.js';
 import type { Attachment, KnowledgeSource, ProcessedAttachment, ToolName } from '../tools.js';
 import type {
@@ -25,7 +25,8 @@ import type {
 
 /** What the agent lends every turn. */
 export interface TurnServices {
-  store: SessionStore;
+  /** The host's store; whatever it throws is a SessionStoreError. */
+  store: AgentStore;
   toolSet: AgentToolSet;
   runner: ToolRunner;
   logger: Logger;
