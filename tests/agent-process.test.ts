@@ -12,6 +12,7 @@ import {
   CustomerSupportAgent,
   type GenerationContext,
   InMemorySessionStore,
+  isGenerationTimeoutError,
   isOperationAbortedError,
   isSessionValidationError,
 } from '../src/index.js';
@@ -397,6 +398,59 @@ describe('processMessage when the store fails', () => {
     const response = await agent.processMessage({ sessionId: 'gen', message: 'hi' });
     expect(response).toMatchObject({ message: FALLBACK_MESSAGE, requiresEscalation: true, confidence: 0 });
     expect(response.metadata).toMatchObject({ error: 'GENERATION_FAILED', messageCount: 1 });
+  });
+});
+
+describe('processMessage when generation outlives timeouts.generate', () => {
+  it('a generator that never settles ends the turn with the fallback and an aborted signal', async () => {
+    let seen: AbortSignal | undefined;
+    const logger = capturingLogger();
+    const agent = new CustomerSupportAgent({
+      store: new InMemorySessionStore(),
+      logger,
+      timeouts: { generate: 20 },
+      generateResponse: ({ signal }) => {
+        seen = signal;
+        return new Promise<string>(() => {});
+      },
+    });
+    const response = await agent.processMessage({ sessionId: 'hang', message: 'hi' });
+    expect(response).toMatchObject({ message: FALLBACK_MESSAGE, requiresEscalation: true, confidence: 0 });
+    expect(response.metadata).toMatchObject({ error: 'GENERATION_TIMEOUT', messageCount: 1 });
+    expect(seen?.aborted).toBe(true);
+    expect(isGenerationTimeoutError(seen?.reason)).toBe(true);
+    expect(seen?.reason).toMatchObject({ timeoutMs: 20 });
+    expect(logger.lines.join('\n')).toMatch(/GENERATION_TIMEOUT.*within 20 ms/);
+  });
+
+  it('a generator that rejects with its own AbortError when aborted is still a timeout', async () => {
+    const agent = new CustomerSupportAgent({
+      store: new InMemorySessionStore(),
+      timeouts: { generate: 10 },
+      generateResponse: ({ signal }) =>
+        new Promise<string>((_, reject) => {
+          signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+        }),
+    });
+    const response = await agent.processMessage({ sessionId: 'hang-2', message: 'hi' });
+    expect(response.metadata.error).toBe('GENERATION_TIMEOUT');
+  });
+
+  it('a generator within its limit is not cut short, and its signal stays quiet', async () => {
+    let seen: AbortSignal | undefined;
+    const agent = new CustomerSupportAgent({
+      store: new InMemorySessionStore(),
+      timeouts: { generate: 5_000 },
+      generateResponse: async ({ signal }) => {
+        seen = signal;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return 'Answer.';
+      },
+    });
+    const response = await agent.processMessage({ sessionId: 'fast', message: 'hi' });
+    expect(response.message).toBe('Answer.');
+    expect(response.metadata.error).toBeUndefined();
+    expect(seen?.aborted).toBe(false);
   });
 });
 

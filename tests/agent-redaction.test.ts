@@ -17,7 +17,20 @@ const PHONES = [
 ];
 const CUTS = [200, 500];
 // Words without digits and without 4-letter runs of the samples above, so a fragment found is a leak.
-const WORDS = ['please', 'help', 'my', 'parcel', 'is', 'late', 'can', 'you', 'check', 'it', 'again', 'thanks'];
+const WORDS = [
+  'please',
+  'help',
+  'my',
+  'parcel',
+  'is',
+  'late',
+  'can',
+  'you',
+  'check',
+  'it',
+  'again',
+  'thanks',
+];
 
 /** Every run of 4 characters of the email's local part and domain, or of the phone number's digits. */
 function fragments(pii: string): string[] {

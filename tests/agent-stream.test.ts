@@ -221,6 +221,25 @@ describe('streamResponse ends with exactly one terminal event', () => {
     });
   });
 
+  it('a generator that stalls mid-answer ends with GENERATION_TIMEOUT after the deltas it gave', async () => {
+    const agent = new CustomerSupportAgent({
+      store: new InMemorySessionStore(),
+      timeouts: { generate: 20 },
+      generateResponse: async function* () {
+        yield 'Let me ';
+        await new Promise(() => {});
+      },
+    });
+    const events = await collect(agent.streamResponse({ sessionId: 'stall', message: 'hi' }));
+    expect(terminals(events)).toHaveLength(1);
+    expect(text(events)).toBe('Let me ');
+    expect(events.at(-1)).toMatchObject({
+      type: 'error',
+      code: 'GENERATION_TIMEOUT',
+      response: { message: FALLBACK_MESSAGE, metadata: { error: 'GENERATION_TIMEOUT' } },
+    });
+  });
+
   it('bad input ends with one error event instead of throwing', async () => {
     const agent = new CustomerSupportAgent({ store: new InMemorySessionStore() });
     const events = await collect(agent.streamResponse({ sessionId: '', message: 'hi' }));

@@ -22,7 +22,6 @@ import { isSessionConflictError } from '../errors/errors.js';
 import type { SessionStore } from '../store/SessionStore.js';
 import { raceAbort, sleep } from './abort.js';
 import { isOperationAbortedError } from './errors.js';
-import { redactError } from './facts.js';
 import {
   type Claim,
   claimPatch,
@@ -33,6 +32,7 @@ import {
   ticketIdOf,
   ticketPatch,
 } from './escalationRecord.js';
+import { redactError } from './facts.js';
 import { finiteNumber, optionalFunction, withDefaults } from './optionChecks.js';
 
 export interface EscalationClaimOptions {
@@ -97,7 +97,11 @@ export class EscalationCoordinator {
    * `now` reads the wall clock in milliseconds since the epoch (claims carry it and are compared across
    * instances). Throws SessionValidationError on a bad option.
    */
-  constructor(store: Pick<SessionStore, 'get' | 'update'>, options: EscalationClaimOptions = {}, now: () => number = Date.now) {
+  constructor(
+    store: Pick<SessionStore, 'get' | 'update'>,
+    options: EscalationClaimOptions = {},
+    now: () => number = Date.now,
+  ) {
     this.#options = withDefaults(ESCALATION_CLAIM_DEFAULTS, options);
     for (const [name, value] of Object.entries(this.#options)) finiteNumber(value, `escalationClaim.${name}`);
     this.#store = store;

@@ -4,7 +4,7 @@ import { silentLogger } from '../logger.js';
 import type { SessionStore } from '../store/SessionStore.js';
 import type { EscalationClaimOptions } from './EscalationCoordinator.js';
 import type { EscalationPolicyFunction, EscalationRuleOptions } from './escalationPolicy.js';
-import { badOption, optionalFunction, positiveInteger, withDefaults } from './optionChecks.js';
+import { badOption, finiteNumber, optionalFunction, positiveInteger, withDefaults } from './optionChecks.js';
 import type { CircuitBreakerOptions } from './runner/CircuitBreaker.js';
 import type { RetryOptions } from './runner/retry.js';
 import type { AgentTools, ToolName } from './tools.js';
@@ -44,10 +44,12 @@ export interface CustomerSupportAgentOptions {
   retry?: RetryOptions;
   /**
    * Per-attempt timeout by tool (`knowledgeBase`, `memory`, `attachments`, `escalation`), in
-   * milliseconds, plus `default` for the others.
-   * @default { default: 10000, attachments: 30000 }
+   * milliseconds, plus `default` for the others, and `generate`: the time limit of one `generateResponse`
+   * call, text deltas included. When it expires the generator's signal aborts (with a
+   * GenerationTimeoutError) and the turn answers with the fallback, `metadata.error` `GENERATION_TIMEOUT`.
+   * @default { default: 10000, attachments: 30000, generate: 30000 }
    */
-  timeouts?: Partial<Record<ToolName | 'default', number>>;
+  timeouts?: Partial<Record<ToolName | 'default' | 'generate', number>>;
   /**
    * Per-tool breaker; each field is documented on CircuitBreakerOptions.
    * @default { failureThreshold: 5, resetTimeoutMs: 30000 }
@@ -92,7 +94,7 @@ export interface CustomerSupportAgentOptions {
 export const AGENT_DEFAULTS = Object.freeze({
   tools: Object.freeze({}) as AgentTools,
   logger: silentLogger,
-  timeouts: Object.freeze({ default: 10_000, attachments: 30_000 }),
+  timeouts: Object.freeze({ default: 10_000, attachments: 30_000, generate: 30_000 }),
   search: Object.freeze({ k: 5, threshold: 0.7 }) as Required<AgentSearchOptions>,
 });
 
@@ -112,6 +114,8 @@ export interface ResolvedAgentOptions {
   /** Tool runner timeouts: the default, and per tool. */
   timeoutMs: number;
   timeouts: Record<string, number>;
+  /** The time limit of one generateResponse call, ms. */
+  generateTimeoutMs: number;
 }
 
 /** Throws SessionValidationError, `field` naming the option, on a bad option. */
@@ -127,7 +131,7 @@ export function resolveAgentOptions(options: CustomerSupportAgentOptions): Resol
     badOption('search.threshold', 'search.threshold option must be a number');
   }
   const injectedNow = optionalFunction(options.now, 'now');
-  const { default: defaultTimeout, ...perTool } = timeouts;
+  const { default: defaultTimeout, generate: generateTimeout, ...perTool } = timeouts;
   return {
     store,
     tools: { ...tools },
@@ -139,5 +143,6 @@ export function resolveAgentOptions(options: CustomerSupportAgentOptions): Resol
     injectedNow,
     timeoutMs: defaultTimeout ?? AGENT_DEFAULTS.timeouts.default,
     timeouts: { attachments: AGENT_DEFAULTS.timeouts.attachments, ...(perTool as Record<string, number>) },
+    generateTimeoutMs: finiteNumber(generateTimeout ?? AGENT_DEFAULTS.timeouts.generate, 'timeouts.generate'),
   };
 }

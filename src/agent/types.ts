@@ -47,8 +47,9 @@ export interface ToolErrorInfo {
 
 /**
  * Codes in `metadata.error` of a fallback response: a store error's code (`STORE_UNAVAILABLE`,
- * `STORE_CLOSED`, `SESSION_DECODE`, `SESSION_VALIDATION`, …) or `GENERATION_FAILED` when the host's
- * `generateResponse` threw.
+ * `STORE_CLOSED`, `SESSION_DECODE`, `SESSION_VALIDATION`, …; `SESSION_STORE_ERROR` when a custom backend
+ * threw an error that is not a SessionStoreError), `GENERATION_FAILED` when the host's `generateResponse`
+ * threw, or `GENERATION_TIMEOUT` when it outlived `timeouts.generate`.
  */
 export type TurnFailureCode = string;
 

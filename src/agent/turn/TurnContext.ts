@@ -34,6 +34,8 @@ export interface TurnServices {
   coordinator: EscalationCoordinator;
   generate: GenerateResponse | undefined;
   search: { k: number; threshold: number };
+  /** The time limit of one generateResponse call, ms. */
+  generateTimeoutMs: number;
   /** Wall clock, ms since the epoch, for event timestamps. */
   now: () => number;
   /** Clock for `processingTimeMs`, in milliseconds. */

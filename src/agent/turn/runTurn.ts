@@ -3,7 +3,7 @@
 // generator gives the fallback response; an abort or bad input rejects.
 import { isSessionStoreError } from '../../errors/errors.js';
 import { raceAbort, throwIfAborted } from '../abort.js';
-import { isOperationAbortedError } from '../errors.js';
+import { isGenerationTimeoutError, isOperationAbortedError } from '../errors.js';
 import { redactedExcerpt } from '../facts.js';
 import type { ProcessMessageInput } from '../types.js';
 import { answerResponse, fallbackResult, RESPONSE_SOURCES } from './buildResponse.js';
@@ -77,7 +77,8 @@ export async function runTurn(
       text = await generateAnswer(ctx, context);
     } catch (error) {
       if (isOperationAbortedError(error)) throw error;
-      return fallbackResult(ctx, 'agent response generation failed', 'GENERATION_FAILED', error);
+      const code = isGenerationTimeoutError(error) ? 'GENERATION_TIMEOUT' : 'GENERATION_FAILED';
+      return fallbackResult(ctx, 'agent response generation failed', code, error);
     }
 
     ctx.status('memory');
