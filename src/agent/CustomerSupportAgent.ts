@@ -48,6 +48,7 @@ export class CustomerSupportAgent implements AsyncDisposable {
       coordinator: new EscalationCoordinator(store, options.escalationClaim, resolved.now),
       generate: resolved.generateResponse,
       search: resolved.search,
+      historyLimit: resolved.historyLimit,
       generateTimeoutMs: resolved.generateTimeoutMs,
       now: resolved.now,
       durationNow: resolved.durationNow,

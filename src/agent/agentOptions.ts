@@ -77,6 +77,13 @@ export interface CustomerSupportAgentOptions {
    */
   search?: AgentSearchOptions;
   /**
+   * How many of the session's most recent history items each turn reads from the store (in the same
+   * command that counts the message) and gives `generateResponse` and the escalation policy as `history`.
+   * 0 reads none. A caller-supplied `history` replaces them.
+   * @default 20
+   */
+  historyLimit?: number;
+  /**
    * Source of randomness for backoff jitter, returning [0, 1).
    * @default Math.random
    */
@@ -96,6 +103,7 @@ export const AGENT_DEFAULTS = Object.freeze({
   logger: silentLogger,
   timeouts: Object.freeze({ default: 10_000, attachments: 30_000, generate: 30_000 }),
   search: Object.freeze({ k: 5, threshold: 0.7 }) as Required<AgentSearchOptions>,
+  historyLimit: 20,
 });
 
 /** The options after defaults and validation. */
@@ -105,6 +113,7 @@ export interface ResolvedAgentOptions {
   generateResponse: GenerateResponse | undefined;
   logger: Logger;
   search: Required<AgentSearchOptions>;
+  historyLimit: number;
   /** Wall clock, ms since the epoch. */
   now: () => number;
   /** Clock for durations, ms; the host's `now` when given, else performance.now. */
@@ -121,7 +130,7 @@ export interface ResolvedAgentOptions {
 /** Throws SessionValidationError, `field` naming the option, on a bad option. */
 export function resolveAgentOptions(options: CustomerSupportAgentOptions): ResolvedAgentOptions {
   const { store, tools = AGENT_DEFAULTS.tools, generateResponse, timeouts = {} } = options ?? {};
-  if (typeof store?.getOrCreate !== 'function' || typeof store.incrementCounter !== 'function') {
+  if (typeof store?.beginTurn !== 'function' || typeof store.appendItems !== 'function') {
     badOption('store', 'store option is required: a SessionStore such as InMemorySessionStore');
   }
   optionalFunction(generateResponse, 'generateResponse');
@@ -129,6 +138,10 @@ export function resolveAgentOptions(options: CustomerSupportAgentOptions): Resol
   positiveInteger(search.k, 'search.k');
   if (typeof search.threshold !== 'number' || Number.isNaN(search.threshold)) {
     badOption('search.threshold', 'search.threshold option must be a number');
+  }
+  const historyLimit = options.historyLimit ?? AGENT_DEFAULTS.historyLimit;
+  if (!Number.isSafeInteger(historyLimit) || historyLimit < 0) {
+    badOption('historyLimit', 'historyLimit option must be a nonnegative integer');
   }
   const injectedNow = optionalFunction(options.now, 'now');
   const { default: defaultTimeout, generate: generateTimeout, ...perTool } = timeouts;
@@ -138,6 +151,7 @@ export function resolveAgentOptions(options: CustomerSupportAgentOptions): Resol
     generateResponse,
     logger: options.logger ?? AGENT_DEFAULTS.logger,
     search,
+    historyLimit,
     now: injectedNow ?? Date.now,
     durationNow: injectedNow ?? (() => performance.now()),
     injectedNow,

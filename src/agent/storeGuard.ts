@@ -8,7 +8,7 @@ import type { SessionStore } from '../store/SessionStore.js';
 import { isAgentError } from './errors.js';
 
 /** The store methods a turn calls. */
-export type AgentStore = Pick<SessionStore, 'get' | 'getOrCreate' | 'update' | 'incrementCounter'>;
+export type AgentStore = Pick<SessionStore, 'get' | 'update' | 'beginTurn' | 'appendItems'>;
 
 /** `error` as a store failure: a SessionStoreError as it is, anything else wrapped with its cause kept. */
 export function asStoreError(error: unknown): unknown {
@@ -31,8 +31,8 @@ function guarded<A extends unknown[], R>(call: (...args: A) => Promise<R>): (...
 export function guardStore(store: SessionStore): AgentStore {
   return {
     get: guarded((...args) => store.get(...args)),
-    getOrCreate: guarded((...args) => store.getOrCreate(...args)),
     update: guarded((...args) => store.update(...args)),
-    incrementCounter: guarded((...args) => store.incrementCounter(...args)),
+    beginTurn: guarded((...args) => store.beginTurn(...args)),
+    appendItems: guarded((...args) => store.appendItems(...args)),
   };
 }

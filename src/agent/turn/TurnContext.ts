@@ -34,6 +34,8 @@ export interface TurnServices {
   coordinator: EscalationCoordinator;
   generate: GenerateResponse | undefined;
   search: { k: number; threshold: number };
+  /** Stored history items read per turn. */
+  historyLimit: number;
   /** The time limit of one generateResponse call, ms. */
   generateTimeoutMs: number;
   /** Wall clock, ms since the epoch, for event timestamps. */
@@ -72,7 +74,8 @@ export class TurnContext {
   readonly sessionId: string;
   readonly message: string;
   readonly attachments: Attachment[];
-  readonly history: HistoryEntry[];
+  /** The `history` the caller gave, which replaces the stored one; undefined when none was given. */
+  readonly callerHistory: HistoryEntry[] | undefined;
   readonly requestId: string;
   readonly userId: string | undefined;
   readonly signal: AbortSignal | undefined;
@@ -84,8 +87,8 @@ export class TurnContext {
   readonly toolErrors: ToolErrorInfo[] = [];
 
   // Filled in by the stages, in pipeline order.
-  /** The session as getOrCreate returned it, before this turn's increment. */
-  seen: SessionData | undefined;
+  /** Earlier messages for the policy and the generator: the caller's, else the stored log's recent ones. */
+  history: HistoryEntry[] = [];
   /** The session with this turn's message count. */
   session: SessionData | undefined;
   /** The message count after this message; null until counted. */
@@ -119,12 +122,12 @@ export class TurnContext {
     if (!Array.isArray(attachments)) {
       throw new SessionValidationError('attachments must be an array', { field: 'attachments' });
     }
-    const history = input.history ?? [];
-    if (!Array.isArray(history)) {
+    const history = input.history;
+    if (history !== undefined && !Array.isArray(history)) {
       throw new SessionValidationError('history must be an array of { role, content }', { field: 'history' });
     }
     this.attachments = attachments;
-    this.history = history;
+    this.callerHistory = history;
     this.requestId = input.requestId ?? randomUUID();
     this.userId = input.userId;
     this.signal = input.signal;
