@@ -4,12 +4,15 @@
 // or as null. This file holds the storage hooks; each concept they use has its own file beside it.
 import type { Cluster } from 'ioredis';
 import type { SessionData } from '../codec/SessionData.js';
-import { SessionDecodeError, SessionStoreError } from '../errors/errors.js';
+import { SessionDecodeError } from '../errors/errors.js';
+import type { HistoryWriteContext } from '../store/history.js';
+import type { EncodedItem } from '../store/items.js';
 import { type GetOrCreateResult, SessionStore } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { type RedisClient, RedisConnection } from './connection.js';
 import { Deadlines } from './deadlines.js';
 import { ClusterFanout } from './fanout.js';
+import { RedisHistory } from './history.js';
 import { BUCKETS, KeySpace } from './keys.js';
 import { WRITTEN_LENGTH } from './layout.js';
 import { optionsObject, type RedisStoreOptions, resolveRedisStoreOptions } from './options.js';
@@ -53,6 +56,7 @@ export class RedisSessionStore extends SessionStore {
   readonly #fanout: ClusterFanout | undefined;
   /** The max lifetime in ms as the scripts take it, '' for none. */
   readonly #maxLifetime: string;
+  readonly #history: RedisHistory;
 
   constructor(options: RedisSessionStore.Options) {
     super(optionsObject(options));
@@ -69,6 +73,14 @@ export class RedisSessionStore extends SessionStore {
       this.#connection.mode === 'cluster'
         ? new ClusterFanout(this.#client as Cluster, this.#keys.indexKeys, this.#scripts, this.logger)
         : undefined;
+    this.#history = new RedisHistory({
+      client: this.#client,
+      run: (id, call, replyError) => this.#run(id, call, replyError),
+      keys: this.#keys,
+      options: this.options,
+      maxLifetime: this.#maxLifetime,
+      assertReplySize: (message, id) => this.#assertReplySize(message, id),
+    });
   }
 
   /** The ioredis client the store talks through (yours when you passed one). */
@@ -125,10 +137,10 @@ export class RedisSessionStore extends SessionStore {
   }
 
   protected async doGet(id: string, touch: boolean): Promise<SessionData | null> {
-    const [key, index] = this.#keys.of(id);
+    const [key, index, items] = this.#keys.withItems(id);
     // Without touch a read changes nothing: a plain GET of the record, no script.
     if (touch) {
-      const reply = await this.#run(id, () => this.#scripts.get(key, index, id, this.#maxLifetime));
+      const reply = await this.#run(id, () => this.#scripts.get(key, index, items, id, this.#maxLifetime));
       return reply === 0 ? null : decodeTouched(id, reply);
     }
     const reply = await this.#run(id, () => this.#client.get(key));
@@ -231,7 +243,7 @@ export class RedisSessionStore extends SessionStore {
 
   protected async doTouch(id: string, ttlMs: number | undefined): Promise<boolean> {
     const reply = await this.#run(id, () =>
-      this.#scripts.touch(...this.#keys.of(id), id, ttlMs ?? '', this.#maxLifetime),
+      this.#scripts.touch(...this.#keys.withItems(id), id, ttlMs ?? '', this.#maxLifetime),
     );
     return reply === 1;
   }
@@ -289,25 +301,39 @@ export class RedisSessionStore extends SessionStore {
     return (await this.#run(undefined, () => this.#client.ping())) === 'PONG';
   }
 
-  // History scripts come in the next change; until then every history method rejects.
-  protected async doAppendItems(): Promise<number> {
-    throw historyUnavailable();
+  // History and beginTurn: one script each (history.ts, historyScripts.ts).
+  protected doAppendItems(id: string, items: readonly EncodedItem[], context: HistoryWriteContext) {
+    return this.#history.append(id, items, context);
   }
 
-  protected async doGetItems(): Promise<string[]> {
-    throw historyUnavailable();
+  protected doGetItems(id: string, limit: number | undefined, touch: boolean) {
+    return this.#history.getItems(id, limit, touch);
   }
 
-  protected async doPopItem(): Promise<string | null> {
-    throw historyUnavailable();
+  protected doPopItem(id: string) {
+    return this.#history.pop(id);
   }
 
-  protected async doReplaceItems(): Promise<number> {
-    throw historyUnavailable();
+  protected doReplaceItems(
+    id: string,
+    replacement: readonly EncodedItem[],
+    suffix: readonly EncodedItem[] | undefined,
+    context: HistoryWriteContext,
+  ) {
+    return this.#history.replace(id, replacement, suffix, context);
   }
 
-  protected async doClearItems(): Promise<number> {
-    throw historyUnavailable();
+  protected doClearItems(id: string) {
+    return this.#history.clear(id);
+  }
+
+  protected override doBeginTurn(
+    id: string,
+    init: NormalizedInput,
+    ttlMs: number | undefined,
+    limit: number,
+  ) {
+    return this.#history.beginTurn(id, init, ttlMs, limit);
   }
 
   protected async doClose(): Promise<void> {
@@ -315,8 +341,4 @@ export class RedisSessionStore extends SessionStore {
     this.#deadlines.stopIfIdle();
     await this.#connection.close();
   }
-}
-
-function historyUnavailable(): SessionStoreError {
-  return new SessionStoreError('Conversation history is not available on RedisSessionStore yet');
 }
