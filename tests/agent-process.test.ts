@@ -585,13 +585,13 @@ describe('processMessage input and lifecycle', () => {
 });
 
 describe('per-turn store cost', () => {
-  it('uses getOrCreate + incrementCounter only, never countActive/getStats/listActive', async () => {
+  it('uses beginTurn + appendItems only, never countActive/getStats/listActive', async () => {
     const { store, agent } = setup();
     for (let i = 0; i < 50; i += 1) await store.set(`other-${i}`, {});
     await agent.processMessage({ sessionId: 'cost', message: 'refund policy?' });
     store.calls.length = 0;
     await agent.processMessage({ sessionId: 'cost', message: 'shipping?' });
-    expect(store.calls).toEqual(['getOrCreate', 'incrementCounter']);
+    expect(store.calls).toEqual(['beginTurn', 'appendItems']);
   });
 
   it('an escalated session costs nothing more per turn and keeps its ticket', async () => {
@@ -602,7 +602,7 @@ describe('per-turn store cost', () => {
     expect(first.message).toContain(`Your ticket number is: ${first.metadata.ticketId}`);
     store.calls.length = 0;
     const later = await agent.processMessage({ sessionId: 'esc', message: 'thanks' });
-    expect(store.calls).toEqual(['getOrCreate', 'incrementCounter']);
+    expect(store.calls).toEqual(['beginTurn', 'appendItems']);
     expect(later.requiresEscalation).toBe(true);
     expect(later.metadata.ticketId).toBe(first.metadata.ticketId);
   });
@@ -612,7 +612,7 @@ describe('per-turn store cost', () => {
     await agent.processMessage({ sessionId: 'esc2', message: 'hello' });
     store.calls.length = 0;
     await agent.processMessage({ sessionId: 'esc2', message: 'This is unacceptable, I will sue' });
-    expect(store.calls).toEqual(['getOrCreate', 'incrementCounter', 'update', 'update']);
+    expect(store.calls).toEqual(['beginTurn', 'update', 'update', 'appendItems']);
     expect(await store.get('esc2')).toMatchObject({
       escalated: true,
       metadata: { escalationReasons: ['legal', 'frustration'] },

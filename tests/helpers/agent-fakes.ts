@@ -2,8 +2,10 @@
 // record what they were asked, and store subclasses whose hooks fail or count calls.
 import {
   type AttachmentTool,
+  type EncodedItem,
   type EscalationDecision,
   type EscalationTool,
+  type HistoryWriteContext,
   InMemorySessionStore,
   type InMemorySessionStoreOptions,
   type KnowledgeBaseTool,
@@ -155,6 +157,8 @@ export class FlakyStore extends InMemorySessionStore {
       'getOrCreate',
       'update',
       'incrementCounter',
+      'beginTurn',
+      'appendItems',
       'touch',
       'delete',
       'exists',
@@ -202,6 +206,18 @@ export class FlakyStore extends InMemorySessionStore {
  */
 export class DiskFullStore extends InMemorySessionStore {
   failing = false;
+  /** Only appending to the history fails. */
+  appendFails = false;
+
+  protected override async doAppendItems(
+    id: string,
+    items: readonly EncodedItem[],
+    context: HistoryWriteContext,
+  ): Promise<number> {
+    if (this.appendFails) throw new Error('disk full');
+    this.#check();
+    return super.doAppendItems(id, items, context);
+  }
 
   #check(): void {
     if (this.failing) throw new Error('disk full');

@@ -2,8 +2,8 @@
 // most recent history items, one store command on Redis. A session created without a user learns it here
 // (one more command, once per session at most).
 import type { JsonObject } from '../../codec/json.js';
-import type { HistoryEntry } from '../escalationPolicy.js';
 import { raceAbort } from '../abort.js';
+import type { HistoryEntry } from '../escalationPolicy.js';
 import type { TurnContext } from './TurnContext.js';
 
 /** The log's message items (`{ role, content }` with text content) as history; other items are left out. */
