@@ -135,7 +135,7 @@ describe('no personal data reaches the logger, ticket summaries or toolErrors', 
         fc.array(fc.constantFrom(...WORDS), { minLength: 20, maxLength: 110 }),
         fc.constantFrom(...EMAILS, ...PHONES),
         fc.nat(),
-        fc.constantFrom(' ', ', ', ': ', ' (', '\n'),
+        fc.constantFrom(' ', ', ', ': ', ' (', '\n', ' phone:', ' mail:'),
         async (words, pii, offset, before) => {
           out.length = 0;
           const text = words.join(' ');

@@ -35,6 +35,7 @@ describe('extractFacts', () => {
     ['link tel:+15551234567 or TEL:+44-20-7946-0958', ['+15551234567', '+44-20-7946-0958']],
     ['US 1-800-555-0199 and +1.555.123.4567', ['1-800-555-0199', '+1.555.123.4567']],
     ['case 07700 900123', ['07700 900123']],
+    ['phone:5551234567, Mobile:+44 7700 900123', ['5551234567', '+44 7700 900123']],
     // Negatives: dates, times, short numbers, IPs, cards, order numbers.
     ['on 2024-05-12', []],
     ['on 12/05/2024', []],
@@ -49,6 +50,8 @@ describe('extractFacts', () => {
     ['ticket #12345678 on 2024-05-12', []],
     ['padded id 00012345', []],
     ['from 2024-05-12 to 2024-06-30', []],
+    ['logged at 10:30:00.123456789', []],
+    ['see http://example.com:8080/a/5551234567', []],
   ])('phones in %j', (text, expected) => {
     expect(values(text, 'phone')).toEqual(expected);
   });

@@ -24,9 +24,10 @@ const REFERENCE =
 // (+country, or 00country) and an (area) or (0) group: US `(555) 123-4567`, UK `07700 900123`, EU
 // `+49 (0) 30 12345678`, `+33 1 23 45 67 89`, E.164 `tel:+15551234567`. Candidates are then filtered:
 // 10–15 digits in all (8–15 after a `+` or `tel:`; E.164 allows 15, a date has 8), not an IPv4
-// address, not a date followed by a time.
+// address, not a date followed by a time. A candidate may follow a letter's colon (`phone:555…`), not a
+// digit's (a time).
 const PHONE_CANDIDATE =
-  /(?<![\w+./:-])(?:tel:)?(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,15}(?:[\s.-]\d{1,8}){0,6}(?![\w/:]|[.-]\d)/gi;
+  /(?<![\w+./-]|\d:)(?:tel:)?(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,15}(?:[\s.-]\d{1,8}){0,6}(?![\w/:]|[.-]\d)/gi;
 const TEL_PREFIX = /^tel:/i;
 const INTERNATIONAL = /^(?:tel:|\+)/i;
 const DATE_PREFIX = /^\d{4}[-.]\d{1,2}[-.]\d{1,2}(?:\D|$)|^\d{1,2}[-.]\d{1,2}[-.]\d{4}(?:\D|$)/;
