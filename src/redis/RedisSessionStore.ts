@@ -5,14 +5,13 @@
 import type { Cluster } from 'ioredis';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError } from '../errors/errors.js';
-import type { HistoryWriteContext } from '../store/history.js';
-import type { EncodedItem } from '../store/items.js';
-import { type GetOrCreateResult, SessionStore } from '../store/SessionStore.js';
+import type { GetOrCreateResult } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { type RedisClient, RedisConnection } from './connection.js';
 import { Deadlines } from './deadlines.js';
 import { ClusterFanout } from './fanout.js';
 import { RedisHistory } from './history.js';
+import { HISTORY, RedisHistoryHooks } from './historyHooks.js';
 import { BUCKETS, KeySpace } from './keys.js';
 import { WRITTEN_LENGTH } from './layout.js';
 import { optionsObject, type RedisStoreOptions, resolveRedisStoreOptions } from './options.js';
@@ -44,7 +43,7 @@ export declare namespace RedisSessionStore {
   type Options = RedisStoreOptions;
 }
 
-export class RedisSessionStore extends SessionStore {
+export class RedisSessionStore extends RedisHistoryHooks {
   readonly storeType = 'redis';
   readonly #connection: RedisConnection;
   readonly #client: RedisClient;
@@ -56,7 +55,6 @@ export class RedisSessionStore extends SessionStore {
   readonly #fanout: ClusterFanout | undefined;
   /** The max lifetime in ms as the scripts take it, '' for none. */
   readonly #maxLifetime: string;
-  readonly #history: RedisHistory;
 
   constructor(options: RedisSessionStore.Options) {
     super(optionsObject(options));
@@ -73,12 +71,8 @@ export class RedisSessionStore extends SessionStore {
       this.#connection.mode === 'cluster'
         ? new ClusterFanout(this.#client as Cluster, this.#keys.indexKeys, this.#scripts, this.logger)
         : undefined;
-    this.#history = new RedisHistory({
-      client: this.#client,
+    this[HISTORY] = new RedisHistory(this.#client, this.#keys, this.options, {
       run: (id, call, replyError) => this.#run(id, call, replyError),
-      keys: this.#keys,
-      options: this.options,
-      maxLifetime: this.#maxLifetime,
       assertReplySize: (message, id) => this.#assertReplySize(message, id),
     });
   }
@@ -124,18 +118,6 @@ export class RedisSessionStore extends SessionStore {
     if (size !== undefined) this.assertSize(size, id);
   }
 
-  /** KEYS and the leading ARGV that set and getOrCreate share: id, TTL, default TTL, cap, createdAt. */
-  #writeArgs(id: string, input: NormalizedInput, ttlMs: number | undefined): (string | number)[] {
-    return [
-      ...this.#keys.forWrite(id),
-      id,
-      ttlMs ?? '',
-      this.options.defaultTtlMs,
-      this.#maxLifetime,
-      input.createdAt?.getTime() ?? '',
-    ];
-  }
-
   protected async doGet(id: string, touch: boolean): Promise<SessionData | null> {
     const [key, index, items] = this.#keys.withItems(id);
     // Without touch a read changes nothing: a plain GET of the record, no script.
@@ -150,7 +132,9 @@ export class RedisSessionStore extends SessionStore {
   protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
     const { rest, size } = encodeInput(id, input);
     this.assertSize(size, id);
-    const pending = this.#run(id, () => this.#scripts.set(...this.#writeArgs(id, input, ttlMs), size, rest));
+    const pending = this.#run(id, () =>
+      this.#scripts.set(...this[HISTORY].writeArgs(id, input, ttlMs), size, rest),
+    );
     // Built while Redis works: only the reply's times and version are left for after it.
     let session: SessionData;
     try {
@@ -179,7 +163,7 @@ export class RedisSessionStore extends SessionStore {
     }
     const reply = await this.#run(id, () =>
       this.#scripts.getOrCreate(
-        ...this.#writeArgs(id, input, ttlMs),
+        ...this[HISTORY].writeArgs(id, input, ttlMs),
         size,
         rest,
         this.options.touchOnGet ? '1' : '0',
@@ -299,41 +283,6 @@ export class RedisSessionStore extends SessionStore {
 
   protected async doPing(): Promise<boolean> {
     return (await this.#run(undefined, () => this.#client.ping())) === 'PONG';
-  }
-
-  // History and beginTurn: one script each (history.ts, historyScripts.ts).
-  protected doAppendItems(id: string, items: readonly EncodedItem[], context: HistoryWriteContext) {
-    return this.#history.append(id, items, context);
-  }
-
-  protected doGetItems(id: string, limit: number | undefined, touch: boolean) {
-    return this.#history.getItems(id, limit, touch);
-  }
-
-  protected doPopItem(id: string) {
-    return this.#history.pop(id);
-  }
-
-  protected doReplaceItems(
-    id: string,
-    replacement: readonly EncodedItem[],
-    suffix: readonly EncodedItem[] | undefined,
-    context: HistoryWriteContext,
-  ) {
-    return this.#history.replace(id, replacement, suffix, context);
-  }
-
-  protected doClearItems(id: string) {
-    return this.#history.clear(id);
-  }
-
-  protected override doBeginTurn(
-    id: string,
-    init: NormalizedInput,
-    ttlMs: number | undefined,
-    limit: number,
-  ) {
-    return this.#history.beginTurn(id, init, ttlMs, limit);
   }
 
   protected async doClose(): Promise<void> {

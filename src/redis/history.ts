@@ -26,35 +26,51 @@ export type Run = <T>(
   replyError?: (message: string) => Error | undefined,
 ) => Promise<T>;
 
-/** What the history hooks need from the store. */
-export interface RedisHistoryContext {
-  client: RedisClient;
+/** What the history calls need from the store's private side. */
+export interface StoreCalls {
   run: Run;
-  keys: KeySpace;
-  options: ResolvedStoreOptions;
-  /** The max lifetime in ms as the scripts take it, '' for none. */
-  maxLifetime: string;
   /** Throws the store's size error for a `SESSSIZE <bytes>` reply. */
   assertReplySize(message: string, id: string): void;
 }
 
 export class RedisHistory {
-  readonly #c: RedisHistoryContext;
+  readonly #keys: KeySpace;
+  readonly #options: ResolvedStoreOptions;
+  readonly #calls: StoreCalls;
+  /** The max lifetime in ms as the scripts take it, '' for none. */
+  readonly maxLifetime: string;
   readonly #scripts = {} as Record<HistoryScriptName, ScriptFn>;
 
-  constructor(context: RedisHistoryContext) {
-    this.#c = context;
+  constructor(client: RedisClient, keys: KeySpace, options: ResolvedStoreOptions, calls: StoreCalls) {
+    this.#keys = keys;
+    this.#options = options;
+    this.#calls = calls;
+    this.maxLifetime = options.maxLifetimeMs === undefined ? '' : String(options.maxLifetimeMs);
     for (const name of Object.keys(HISTORY_SCRIPTS) as HistoryScriptName[]) {
-      this.#scripts[name] = HISTORY_SCRIPTS[name].bind(context.client);
+      this.#scripts[name] = HISTORY_SCRIPTS[name].bind(client);
     }
   }
 
-  /** KEYS and the leading ARGV of a create-capable write: id, TTL, default TTL, cap, createdAt, size, rest. */
+  /**
+   * KEYS and the leading ARGV that every create-capable write shares (set, getOrCreate, the history
+   * writes, beginTurn): id, TTL, default TTL, max lifetime, createdAt.
+   */
+  writeArgs(id: string, input: NormalizedInput, ttlMs: number | undefined): (string | number)[] {
+    const createdAt = input.createdAt?.getTime() ?? '';
+    return [
+      ...this.#keys.forWrite(id),
+      id,
+      ttlMs ?? '',
+      this.#options.defaultTtlMs,
+      this.maxLifetime,
+      createdAt,
+    ];
+  }
+
+  /** writeArgs, then the encoded size and the rest of the record to create when the session is absent. */
   #createArgs(id: string, init: NormalizedInput, ttlMs: number | undefined): (string | number)[] {
     const { rest, size } = encodeInput(id, init);
-    const createdAt = init.createdAt?.getTime() ?? '';
-    const { keys, options, maxLifetime } = this.#c;
-    return [...keys.forWrite(id), id, ttlMs ?? '', options.defaultTtlMs, maxLifetime, createdAt, size, rest];
+    return [...this.writeArgs(id, init, ttlMs), size, rest];
   }
 
   /** appendItems and replaceItems: the shared ARGV, then `tail`; the length after. */
@@ -82,7 +98,7 @@ export class RedisHistory {
       const stale = /^SESSSUFFIX (\d+)/.exec(message);
       return stale ? staleSuffixError(id, suffixLength, Number(stale[1])) : undefined;
     };
-    return this.#c.run(id, () => this.#scripts[name](...args), replyError).then(integerReply);
+    return this.#calls.run(id, () => this.#scripts[name](...args), replyError).then(integerReply);
   }
 
   append(id: string, items: readonly EncodedItem[], context: HistoryWriteContext): Promise<number> {
@@ -100,21 +116,21 @@ export class RedisHistory {
   }
 
   async getItems(id: string, limit: number | undefined, touch: boolean): Promise<readonly EncodedItem[]> {
-    const args = [...this.#c.keys.withItems(id), id, this.#c.maxLifetime, limit ?? '', touch ? '1' : '0'];
-    return itemsReply(await this.#c.run(id, () => this.#scripts.getItems(...args)));
+    const args = [...this.#keys.withItems(id), id, this.maxLifetime, limit ?? '', touch ? '1' : '0'];
+    return itemsReply(await this.#calls.run(id, () => this.#scripts.getItems(...args)));
   }
 
   async pop(id: string): Promise<EncodedItem | null> {
-    const args = [...this.#c.keys.forWrite(id), id, this.#c.maxLifetime];
-    const reply = await this.#c.run(id, () => this.#scripts.popItem(...args));
+    const args = [...this.#keys.forWrite(id), id, this.maxLifetime];
+    const reply = await this.#calls.run(id, () => this.#scripts.popItem(...args));
     if (reply === 0) return null;
     if (typeof reply !== 'string') throw unexpected('popItem', reply);
     return reply;
   }
 
   clear(id: string): Promise<number> {
-    const args = [...this.#c.keys.forWrite(id), id, this.#c.maxLifetime];
-    return this.#c.run(id, () => this.#scripts.clearItems(...args)).then(integerReply);
+    const args = [...this.#keys.forWrite(id), id, this.maxLifetime];
+    return this.#calls.run(id, () => this.#scripts.clearItems(...args)).then(integerReply);
   }
 
   /** getOrCreate, messageCount + 1 and the most recent `historyLimit` items, in one script call. */
@@ -130,12 +146,12 @@ export class RedisHistory {
       // As incrementCounter reports it, and before anything is sent.
       throw counterInReply(`SESSRANGE ${counted.messageCount}`, 'messageCount', 1) as Error;
     }
-    const args = [...this.#createArgs(id, counted, ttlMs), this.#c.options.maxSessionBytes, historyLimit];
-    const reply = await this.#c.run(
+    const args = [...this.#createArgs(id, counted, ttlMs), this.#options.maxSessionBytes, historyLimit];
+    const reply = await this.#calls.run(
       id,
       () => this.#scripts.beginTurn(...args),
       (message) => {
-        this.#c.assertReplySize(message, id);
+        this.#calls.assertReplySize(message, id);
         return counterInReply(message, 'messageCount', 1);
       },
     );
