@@ -9,9 +9,11 @@ export {
   AgentClosedError,
   AgentError,
   CircuitOpenError,
+  GenerationTimeoutError,
   isAgentClosedError,
   isAgentError,
   isCircuitOpenError,
+  isGenerationTimeoutError,
   isNonRetryableToolError,
   isOperationAbortedError,
   isToolTimeoutError,
@@ -21,7 +23,6 @@ export {
 } from './agent/errors.js';
 export { createRuleEscalationPolicy } from './agent/escalationPolicy.js';
 export { ToolRunner } from './agent/ToolRunner.js';
-export type { AgentTools } from './agent/tools.js';
 export type { AgentEvent, AgentResponse, GenerateResponse, ProcessMessageInput } from './agent/types.js';
 export type { JsonObject, JsonValue } from './codec/json.js';
 export type { PlainSessionData } from './codec/SessionCodec.js';
@@ -30,7 +31,7 @@ export type { SessionData, SessionInput, SessionPatch } from './codec/SessionDat
 export { sessionDataSchema } from './codec/SessionData.js';
 export type { CreateSessionStoreConfig } from './createSessionStore.js';
 export { createSessionStore } from './createSessionStore.js';
-export type { SessionConflictReason, SessionStoreErrorCode } from './errors/errors.js';
+export type { SessionStoreErrorCode } from './errors/errors.js';
 export {
   isSessionConflictError,
   isSessionDecodeError,

@@ -12,12 +12,14 @@ import type { GenerationContext } from '../src/agent/types.js';
 import {
   CustomerSupportAgent,
   InMemorySessionStore,
+  isGenerationTimeoutError,
   isOperationAbortedError,
   isSessionValidationError,
 } from '../src/index.js';
 import {
   CountingEscalation,
   capturingLogger,
+  DiskFullStore,
   FlakyStore,
   KeywordKnowledgeBase,
   RecordingMemory,
@@ -347,6 +349,36 @@ describe('processMessage when the store fails', () => {
     expect(escalation.ticketCalls).toBe(0);
   });
 
+  it('a custom backend throwing a plain Error gives the same fallback, the cause kept', async () => {
+    const store = new DiskFullStore();
+    store.failing = true;
+    const logger = capturingLogger();
+    const agent = new CustomerSupportAgent({ store, logger });
+    const response = await agent.processMessage({ sessionId: 'disk', message: 'hi', requestId: 'r' });
+    expect(response).toMatchObject({ message: FALLBACK_MESSAGE, requiresEscalation: true, confidence: 0 });
+    expect(response.metadata).toMatchObject({ error: 'SESSION_STORE_ERROR', messageCount: null });
+    expect(logger.lines.join('\n')).toMatch(/session store failed.*SESSION_STORE_ERROR.*disk full/);
+  });
+
+  it('a plain Error from the store mid-turn (during escalation) gives the fallback too', async () => {
+    const store = new DiskFullStore();
+    const agent = new CustomerSupportAgent({
+      store,
+      tools: {
+        escalation: {
+          shouldEscalate: async () => {
+            store.failing = true;
+            return { escalate: true, reasons: ['test'], confidence: 1 };
+          },
+          createTicket: async () => ({ ticketId: 'T-never' }),
+        },
+      },
+    });
+    const response = await agent.processMessage({ sessionId: 'disk-mid', message: 'help' });
+    expect(response.metadata).toMatchObject({ error: 'SESSION_STORE_ERROR', messageCount: 1 });
+    expect(response.message).toBe(FALLBACK_MESSAGE);
+  });
+
   it('returns the fallback with STORE_CLOSED on a closed store', async () => {
     const store = new InMemorySessionStore();
     await store.close();
@@ -366,6 +398,59 @@ describe('processMessage when the store fails', () => {
     const response = await agent.processMessage({ sessionId: 'gen', message: 'hi' });
     expect(response).toMatchObject({ message: FALLBACK_MESSAGE, requiresEscalation: true, confidence: 0 });
     expect(response.metadata).toMatchObject({ error: 'GENERATION_FAILED', messageCount: 1 });
+  });
+});
+
+describe('processMessage when generation outlives timeouts.generate', () => {
+  it('a generator that never settles ends the turn with the fallback and an aborted signal', async () => {
+    let seen: AbortSignal | undefined;
+    const logger = capturingLogger();
+    const agent = new CustomerSupportAgent({
+      store: new InMemorySessionStore(),
+      logger,
+      timeouts: { generate: 20 },
+      generateResponse: ({ signal }) => {
+        seen = signal;
+        return new Promise<string>(() => {});
+      },
+    });
+    const response = await agent.processMessage({ sessionId: 'hang', message: 'hi' });
+    expect(response).toMatchObject({ message: FALLBACK_MESSAGE, requiresEscalation: true, confidence: 0 });
+    expect(response.metadata).toMatchObject({ error: 'GENERATION_TIMEOUT', messageCount: 1 });
+    expect(seen?.aborted).toBe(true);
+    expect(isGenerationTimeoutError(seen?.reason)).toBe(true);
+    expect(seen?.reason).toMatchObject({ timeoutMs: 20 });
+    expect(logger.lines.join('\n')).toMatch(/GENERATION_TIMEOUT.*within 20 ms/);
+  });
+
+  it('a generator that rejects with its own AbortError when aborted is still a timeout', async () => {
+    const agent = new CustomerSupportAgent({
+      store: new InMemorySessionStore(),
+      timeouts: { generate: 10 },
+      generateResponse: ({ signal }) =>
+        new Promise<string>((_, reject) => {
+          signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+        }),
+    });
+    const response = await agent.processMessage({ sessionId: 'hang-2', message: 'hi' });
+    expect(response.metadata.error).toBe('GENERATION_TIMEOUT');
+  });
+
+  it('a generator within its limit is not cut short, and its signal stays quiet', async () => {
+    let seen: AbortSignal | undefined;
+    const agent = new CustomerSupportAgent({
+      store: new InMemorySessionStore(),
+      timeouts: { generate: 5_000 },
+      generateResponse: async ({ signal }) => {
+        seen = signal;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return 'Answer.';
+      },
+    });
+    const response = await agent.processMessage({ sessionId: 'fast', message: 'hi' });
+    expect(response.message).toBe('Answer.');
+    expect(response.metadata.error).toBeUndefined();
+    expect(seen?.aborted).toBe(false);
   });
 });
 
@@ -500,13 +585,13 @@ describe('processMessage input and lifecycle', () => {
 });
 
 describe('per-turn store cost', () => {
-  it('uses getOrCreate + incrementCounter only, never countActive/getStats/listActive', async () => {
+  it('uses beginTurn + appendItems only, never countActive/getStats/listActive', async () => {
     const { store, agent } = setup();
     for (let i = 0; i < 50; i += 1) await store.set(`other-${i}`, {});
     await agent.processMessage({ sessionId: 'cost', message: 'refund policy?' });
     store.calls.length = 0;
     await agent.processMessage({ sessionId: 'cost', message: 'shipping?' });
-    expect(store.calls).toEqual(['getOrCreate', 'incrementCounter']);
+    expect(store.calls).toEqual(['beginTurn', 'appendItems']);
   });
 
   it('an escalated session costs nothing more per turn and keeps its ticket', async () => {
@@ -517,7 +602,7 @@ describe('per-turn store cost', () => {
     expect(first.message).toContain(`Your ticket number is: ${first.metadata.ticketId}`);
     store.calls.length = 0;
     const later = await agent.processMessage({ sessionId: 'esc', message: 'thanks' });
-    expect(store.calls).toEqual(['getOrCreate', 'incrementCounter']);
+    expect(store.calls).toEqual(['beginTurn', 'appendItems']);
     expect(later.requiresEscalation).toBe(true);
     expect(later.metadata.ticketId).toBe(first.metadata.ticketId);
   });
@@ -527,7 +612,7 @@ describe('per-turn store cost', () => {
     await agent.processMessage({ sessionId: 'esc2', message: 'hello' });
     store.calls.length = 0;
     await agent.processMessage({ sessionId: 'esc2', message: 'This is unacceptable, I will sue' });
-    expect(store.calls).toEqual(['getOrCreate', 'incrementCounter', 'update', 'update']);
+    expect(store.calls).toEqual(['beginTurn', 'update', 'update', 'appendItems']);
     expect(await store.get('esc2')).toMatchObject({
       escalated: true,
       metadata: { escalationReasons: ['legal', 'frustration'] },

@@ -1,8 +1,9 @@
 // CustomerSupportAgent on a real redis-server: exactly-once escalation across 4 agents with their own
-// RedisSessionStore, a closed store's fallback, and the store commands one turn costs with 10 and with
-// 10,000 sessions present (INFO commandstats delta, and the wire commands seen by MONITOR).
+// RedisSessionStore, a closed store's fallback, and the store commands one turn with history costs with
+// 10 and with 10,000 sessions present (INFO commandstats delta, and the wire commands seen by MONITOR).
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import type { HistoryEntry } from '../src/agent/escalationPolicy.js';
 import { FALLBACK_MESSAGE } from '../src/agent/template.js';
 import { CustomerSupportAgent, RedisSessionStore } from '../src/index.js';
 import { CountingEscalation } from './helpers/agent-fakes.js';
@@ -69,12 +70,24 @@ async function commandCalls(): Promise<Map<string, number>> {
 describe('per-turn store cost does not grow with the number of sessions', () => {
   it('the same commands with 10 and with 10,000 sessions present, at most 3 on the wire', async () => {
     const store = redisStore('cost:');
-    const agent = new CustomerSupportAgent({ store });
-    const monitor = await new Redis(suite.server.url).monitor();
-    const seen: { source: string; command: string; arg: string | undefined }[] = [];
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      seen.push({ source, command: (args[0] ?? '').toLowerCase(), arg: args[1] });
+    // The template's answer, plus what the generator was given: the history read in the same command.
+    const histories = new Map<string, HistoryEntry[]>();
+    const agent = new CustomerSupportAgent({
+      store,
+      generateResponse: ({ sessionId, history }) => {
+        histories.set(sessionId, history);
+        return 'We are open 9 to 5.';
+      },
     });
+    const seen: { source: string; command: string; arg: string | undefined }[] = [];
+    const startMonitor = async () => {
+      const connection = await new Redis(suite.server.url).monitor();
+      connection.on('monitor', (_time: string, args: string[], source: string) => {
+        seen.push({ source, command: (args[0] ?? '').toLowerCase(), arg: args[1] });
+      });
+      return connection;
+    };
+    let monitor = await startMonitor();
     let marker = 0;
     try {
       // Warm-up: connect and load the scripts (EVALSHA → NOSCRIPT → EVAL happens only here).
@@ -95,6 +108,7 @@ describe('per-turn store cost does not grow with the number of sessions', () => 
         );
         expect(response.metadata.error).toBeUndefined();
         expect(response.requiresEscalation).toBe(false);
+        expect(response.message).toBe('We are open 9 to 5.');
         // Server-side work: every command executed, those run inside Lua scripts included. The INFO
         // calls of this measurement itself are left out.
         let total = 0;
@@ -117,18 +131,44 @@ describe('per-turn store cost does not grow with the number of sessions', () => 
       };
 
       for (let i = 0; i < 10; i += 1) await store.set(`few-${i}`, {});
-      await agent.processMessage({ sessionId: 'existing-small', message: 'hi' });
+      // Existing sessions have a history: two earlier turns, four items.
+      for (const message of ['hi', 'where is my parcel?']) {
+        await agent.processMessage({ sessionId: 'existing-small', message });
+      }
       const smallNew = await measure('new-small');
       const smallExisting = await measure('existing-small');
 
-      // Grow to 10,000+ sessions with the store's own calls, many in flight at once.
-      for (let batch = 0; batch < 20; batch += 1) {
-        await Promise.all(Array.from({ length: 500 }, (_, i) => store.set(`many-${batch}-${i}`, {})));
+      // Grow to 10,000+ sessions with the store's own calls, 2,000 in flight at a time (ioredis writes
+      // them back to back on one connection, a pipeline in effect); MONITOR is off meanwhile, as it would
+      // slow the server down for nothing.
+      monitor.disconnect();
+      for (let batch = 0; batch < 5; batch += 1) {
+        await Promise.all(Array.from({ length: 2_000 }, (_, i) => store.set(`many-${batch}-${i}`, {})));
       }
+      monitor = await startMonitor();
       expect(await store.countActive()).toBeGreaterThanOrEqual(10_000);
-      await agent.processMessage({ sessionId: 'existing-large', message: 'hi' });
+      for (const message of ['hi', 'where is my parcel?']) {
+        await agent.processMessage({ sessionId: 'existing-large', message });
+      }
       const largeNew = await measure('new-large');
       const largeExisting = await measure('existing-large');
+
+      // The measured turns on existing sessions were given their history, read in the same commands.
+      const earlier = [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'We are open 9 to 5.' },
+        { role: 'user', content: 'where is my parcel?' },
+        { role: 'assistant', content: 'We are open 9 to 5.' },
+      ];
+      expect(histories.get('existing-small')).toEqual(earlier);
+      expect(histories.get('existing-large')).toEqual(earlier);
+      expect(histories.get('new-large')).toEqual([]);
+      // …and each recorded itself: the log grew by the question and the answer.
+      expect(await store.getItems('existing-large')).toEqual([
+        ...earlier,
+        { role: 'user', content: 'What are your opening hours?' },
+        { role: 'assistant', content: 'We are open 9 to 5.' },
+      ]);
 
       console.log(
         `agent turn cost: wire ${smallNew.wire.length}/${largeNew.wire.length} (new session, 10/10k), ` +
@@ -141,6 +181,8 @@ describe('per-turn store cost does not grow with the number of sessions', () => 
       expect(largeExisting.byCommand).toEqual(smallExisting.byCommand);
       for (const cost of [smallNew, smallExisting, largeNew, largeExisting]) {
         expect(cost.wire.length).toBeLessThanOrEqual(3);
+        // beginTurn (count + history) and appendItems (the question and the answer).
+        expect(cost.wire).toHaveLength(2);
         expect(cost.wire.every((c) => c === 'evalsha')).toBe(true);
         expect(Object.keys(cost.byCommand)).not.toContain('scan');
         expect(Object.keys(cost.byCommand)).not.toContain('zcard');

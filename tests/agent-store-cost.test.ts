@@ -1,6 +1,7 @@
-// What one agent turn costs the store, kind by kind, as the README states it: a plain turn 2 calls, a
-// turn that gives a session its userId 3, the turn that escalates 4, a turn on an escalated session 2.
-// Each store call is one command on Redis (tests/agent-redis.test.ts counts them on the wire).
+// What one agent turn costs the store, kind by kind, as the README states it: a plain turn 2 calls
+// (beginTurn, appendItems), a turn that gives a session its userId 3, the turn that escalates 4, a turn on
+// an escalated session 2, a turn whose generator fails 2. Each store call is one command on Redis
+// (tests/agent-redis.test.ts counts them on the wire).
 import { describe, expect, it } from 'vitest';
 import {
   CustomerSupportAgent,
@@ -9,7 +10,14 @@ import {
   type SessionInput,
   type SessionPatch,
 } from '../src/index.js';
-import type { GetOptions, GetOrCreateResult, TtlOptions, UpdateOptions } from '../src/store/SessionStore.js';
+import type {
+  GetOptions,
+  GetOrCreateResult,
+  HistoryItemInput,
+  TtlOptions,
+  UpdateOptions,
+} from '../src/store/SessionStore.js';
+import type { AppendItemsOptions, BeginTurnOptions, BeginTurnResult } from '../src/store/types.js';
 
 /** An in-memory store that records the name of every data call made on it. */
 class CountingStore extends InMemorySessionStore {
@@ -33,6 +41,18 @@ class CountingStore extends InMemorySessionStore {
   override incrementCounter(id: string, field: string, delta?: number): Promise<number | null> {
     this.calls.push('incrementCounter');
     return super.incrementCounter(id, field, delta);
+  }
+  override beginTurn(id: string, init?: SessionInput, options?: BeginTurnOptions): Promise<BeginTurnResult> {
+    this.calls.push('beginTurn');
+    return super.beginTurn(id, init, options);
+  }
+  override appendItems(
+    id: string,
+    items: readonly HistoryItemInput[],
+    options?: AppendItemsOptions,
+  ): Promise<number> {
+    this.calls.push('appendItems');
+    return super.appendItems(id, items, options);
   }
   override touch(id: string, options?: TtlOptions): Promise<boolean> {
     this.calls.push('touch');
@@ -64,21 +84,37 @@ describe('store calls per agent turn', () => {
     const turn = (message: string, userId?: string) =>
       store.during(() => agent.processMessage({ sessionId: 'c-1', message, ...(userId ? { userId } : {}) }));
 
-    expect(await turn('Hello')).toEqual(['getOrCreate', 'incrementCounter']);
-    expect(await turn('How long does shipping take?')).toEqual(['getOrCreate', 'incrementCounter']);
-    expect(await turn('I am signed in now', 'user-7')).toEqual(['getOrCreate', 'incrementCounter', 'update']);
-    expect(await turn('Still me', 'user-7')).toEqual(['getOrCreate', 'incrementCounter']);
+    expect(await turn('Hello')).toEqual(['beginTurn', 'appendItems']);
+    expect(await turn('How long does shipping take?')).toEqual(['beginTurn', 'appendItems']);
+    expect(await turn('I am signed in now', 'user-7')).toEqual(['beginTurn', 'update', 'appendItems']);
+    expect(await turn('Still me', 'user-7')).toEqual(['beginTurn', 'appendItems']);
     // The claim (a version-checked update) and the ticket id recorded after createTicket.
     expect(await turn('I want to speak to a human now!')).toEqual([
-      'getOrCreate',
-      'incrementCounter',
+      'beginTurn',
       'update',
       'update',
+      'appendItems',
     ]);
     expect(tickets).toBe(1);
     // The session carries its ticket: later turns report it without another write.
-    expect(await turn('Any news? I want a human!')).toEqual(['getOrCreate', 'incrementCounter']);
+    expect(await turn('Any news? I want a human!')).toEqual(['beginTurn', 'appendItems']);
     expect(tickets).toBe(1);
+    await agent.close();
+    await store.close();
+  });
+});
+
+describe('store calls of a turn that falls back', () => {
+  it('a failed generator: 2, the question and the apology recorded', async () => {
+    const store = new CountingStore();
+    const agent = new CustomerSupportAgent({
+      store,
+      generateResponse: () => {
+        throw new Error('model down');
+      },
+    });
+    const calls = await store.during(() => agent.processMessage({ sessionId: 'f-1', message: 'Hello' }));
+    expect(calls).toEqual(['beginTurn', 'appendItems']);
     await agent.close();
     await store.close();
   });

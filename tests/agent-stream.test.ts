@@ -8,7 +8,7 @@ import {
   type GenerateResponse,
   InMemorySessionStore,
 } from '../src/index.js';
-import { FlakyStore, KeywordKnowledgeBase, RecordingMemory } from './helpers/agent-fakes.js';
+import { DiskFullStore, FlakyStore, KeywordKnowledgeBase, RecordingMemory } from './helpers/agent-fakes.js';
 
 const DOC =
   'Password reset: open Settings, choose Security, then Reset password and follow the emailed link.';
@@ -204,6 +204,39 @@ describe('streamResponse ends with exactly one terminal event', () => {
       type: 'error',
       code: 'STORE_UNAVAILABLE',
       response: { requiresEscalation: true, metadata: { error: 'STORE_UNAVAILABLE' } },
+    });
+  });
+
+  it('a plain Error from a custom backend ends with the same error event, its message kept', async () => {
+    const store = new DiskFullStore();
+    store.failing = true;
+    const agent = new CustomerSupportAgent({ store });
+    const events = await collect(agent.streamResponse({ sessionId: 'disk', message: 'hi' }));
+    expect(terminals(events)).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({
+      type: 'error',
+      code: 'SESSION_STORE_ERROR',
+      message: 'The session store failed: disk full',
+      response: { requiresEscalation: true, metadata: { error: 'SESSION_STORE_ERROR' } },
+    });
+  });
+
+  it('a generator that stalls mid-answer ends with GENERATION_TIMEOUT after the deltas it gave', async () => {
+    const agent = new CustomerSupportAgent({
+      store: new InMemorySessionStore(),
+      timeouts: { generate: 20 },
+      generateResponse: async function* () {
+        yield 'Let me ';
+        await new Promise(() => {});
+      },
+    });
+    const events = await collect(agent.streamResponse({ sessionId: 'stall', message: 'hi' }));
+    expect(terminals(events)).toHaveLength(1);
+    expect(text(events)).toBe('Let me ');
+    expect(events.at(-1)).toMatchObject({
+      type: 'error',
+      code: 'GENERATION_TIMEOUT',
+      response: { message: FALLBACK_MESSAGE, metadata: { error: 'GENERATION_TIMEOUT' } },
     });
   });
 

@@ -16,6 +16,7 @@ import type {
   HistoryEntry,
 } from './escalationPolicy.js';
 import { createRuleEscalationPolicy } from './escalationPolicy.js';
+import { guardStore } from './storeGuard.js';
 import { streamTurn } from './streamAdapter.js';
 import { ToolRunner } from './ToolRunner.js';
 import type {
@@ -70,15 +71,18 @@ export class CustomerSupportAgent implements AsyncDisposable {
     const policy = options.escalationPolicy;
     this.#toolSet = new AgentToolSet(resolved.tools, resolved.logger);
     this.#now = resolved.now;
+    const store = guardStore(resolved.store);
     this.#services = {
-      store: resolved.store,
+      store,
       toolSet: this.#toolSet,
       runner,
       logger: resolved.logger,
       policy: typeof policy === 'function' ? policy : createRuleEscalationPolicy(policy),
-      coordinator: new EscalationCoordinator(resolved.store, options.escalationClaim, resolved.now),
+      coordinator: new EscalationCoordinator(store, options.escalationClaim, resolved.now),
       generate: resolved.generateResponse,
       search: resolved.search,
+      historyLimit: resolved.historyLimit,
+      generateTimeoutMs: resolved.generateTimeoutMs,
       now: resolved.now,
       durationNow: resolved.durationNow,
     };
@@ -112,7 +116,8 @@ export class CustomerSupportAgent implements AsyncDisposable {
   /**
    * One turn. Never rejects because a tool failed (the answer degrades, `metadata.toolErrors` says how);
    * a store failure gives the fallback response (apology, `requiresEscalation: true`, `confidence: 0`,
-   * `metadata.error` = the store error's code). Rejects with SessionValidationError on bad input,
+   * `metadata.error` = the store error's code; `SESSION_STORE_ERROR` when a custom backend threw something
+   * else, whose message the log line and the stream's `error` event carry). Rejects with SessionValidationError on bad input,
    * OperationAbortedError when `signal` aborts, AgentClosedError after close().
    */
   async processMessage(input: ProcessMessageInput): Promise<AgentResponse> {

@@ -32,6 +32,7 @@ import {
   ticketIdOf,
   ticketPatch,
 } from './escalationRecord.js';
+import { redactError } from './facts.js';
 import { finiteNumber, optionalFunction, withDefaults } from './optionChecks.js';
 
 export interface EscalationClaimOptions {
@@ -88,7 +89,7 @@ export interface EscalationRequest {
 const EXPIRED = 'the session expired during escalation';
 
 export class EscalationCoordinator {
-  readonly #store: SessionStore;
+  readonly #store: Pick<SessionStore, 'get' | 'update'>;
   readonly #options: Required<EscalationClaimOptions>;
   readonly #now: () => number;
 
@@ -96,7 +97,11 @@ export class EscalationCoordinator {
    * `now` reads the wall clock in milliseconds since the epoch (claims carry it and are compared across
    * instances). Throws SessionValidationError on a bad option.
    */
-  constructor(store: SessionStore, options: EscalationClaimOptions = {}, now: () => number = Date.now) {
+  constructor(
+    store: Pick<SessionStore, 'get' | 'update'>,
+    options: EscalationClaimOptions = {},
+    now: () => number = Date.now,
+  ) {
     this.#options = withDefaults(ESCALATION_CLAIM_DEFAULTS, options);
     for (const [name, value] of Object.entries(this.#options)) finiteNumber(value, `escalationClaim.${name}`);
     this.#store = store;
@@ -165,7 +170,8 @@ export class EscalationCoordinator {
     try {
       ticketId = await createTicket(claim.id);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      // Redacted before it is stored (and cut, in releasePatch): the store is outside the library too.
+      const message = redactError(error);
       await this.#release(id, claim, message);
       // The turn was aborted: the claim is given back, and the abort still ends the turn.
       if (isOperationAbortedError(error)) throw error;

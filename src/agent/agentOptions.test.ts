@@ -15,6 +15,8 @@ describe('CustomerSupportAgent options', () => {
     [{ store, now: 5 }, 'now'],
     [{ store, retry: { maxAttempts: 0 } }, 'retry.maxAttempts'],
     [{ store, timeouts: { memory: 0 } }, 'timeouts.memory'],
+    [{ store, timeouts: { generate: 0 } }, 'timeouts.generate'],
+    [{ store, timeouts: { generate: Number.POSITIVE_INFINITY } }, 'timeouts.generate'],
     [{ store, circuitBreaker: { resetTimeoutMs: -1 } }, 'circuitBreaker.resetTimeoutMs'],
     [{ store, escalationClaim: { pollIntervalMs: 0 } }, 'escalationClaim.pollIntervalMs'],
     [{ store, escalationPolicy: { maxMessages: 0 } }, 'escalationPolicy.maxMessages'],

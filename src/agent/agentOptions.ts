@@ -4,7 +4,7 @@ import { silentLogger } from '../logger.js';
 import type { SessionStore } from '../store/SessionStore.js';
 import type { EscalationClaimOptions } from './EscalationCoordinator.js';
 import type { EscalationPolicyFunction, EscalationRuleOptions } from './escalationPolicy.js';
-import { badOption, optionalFunction, positiveInteger, withDefaults } from './optionChecks.js';
+import { badOption, finiteNumber, optionalFunction, positiveInteger, withDefaults } from './optionChecks.js';
 import type { CircuitBreakerOptions } from './runner/CircuitBreaker.js';
 import type { RetryOptions } from './runner/retry.js';
 import type { AgentTools, ToolName } from './tools.js';
@@ -44,10 +44,12 @@ export interface CustomerSupportAgentOptions {
   retry?: RetryOptions;
   /**
    * Per-attempt timeout by tool (`knowledgeBase`, `memory`, `attachments`, `escalation`), in
-   * milliseconds, plus `default` for the others.
-   * @default { default: 10000, attachments: 30000 }
+   * milliseconds, plus `default` for the others, and `generate`: the time limit of one `generateResponse`
+   * call, text deltas included. When it expires the generator's signal aborts (with a
+   * GenerationTimeoutError) and the turn answers with the fallback, `metadata.error` `GENERATION_TIMEOUT`.
+   * @default { default: 10000, attachments: 30000, generate: 30000 }
    */
-  timeouts?: Partial<Record<ToolName | 'default', number>>;
+  timeouts?: Partial<Record<ToolName | 'default' | 'generate', number>>;
   /**
    * Per-tool breaker; each field is documented on CircuitBreakerOptions.
    * @default { failureThreshold: 5, resetTimeoutMs: 30000 }
@@ -75,6 +77,13 @@ export interface CustomerSupportAgentOptions {
    */
   search?: AgentSearchOptions;
   /**
+   * How many of the session's most recent history items each turn reads from the store (in the same
+   * command that counts the message) and gives `generateResponse` and the escalation policy as `history`.
+   * 0 reads none. A caller-supplied `history` replaces them.
+   * @default 20
+   */
+  historyLimit?: number;
+  /**
    * Source of randomness for backoff jitter, returning [0, 1).
    * @default Math.random
    */
@@ -92,8 +101,9 @@ export interface CustomerSupportAgentOptions {
 export const AGENT_DEFAULTS = Object.freeze({
   tools: Object.freeze({}) as AgentTools,
   logger: silentLogger,
-  timeouts: Object.freeze({ default: 10_000, attachments: 30_000 }),
+  timeouts: Object.freeze({ default: 10_000, attachments: 30_000, generate: 30_000 }),
   search: Object.freeze({ k: 5, threshold: 0.7 }) as Required<AgentSearchOptions>,
+  historyLimit: 20,
 });
 
 /** The options after defaults and validation. */
@@ -103,6 +113,7 @@ export interface ResolvedAgentOptions {
   generateResponse: GenerateResponse | undefined;
   logger: Logger;
   search: Required<AgentSearchOptions>;
+  historyLimit: number;
   /** Wall clock, ms since the epoch. */
   now: () => number;
   /** Clock for durations, ms; the host's `now` when given, else performance.now. */
@@ -112,12 +123,14 @@ export interface ResolvedAgentOptions {
   /** Tool runner timeouts: the default, and per tool. */
   timeoutMs: number;
   timeouts: Record<string, number>;
+  /** The time limit of one generateResponse call, ms. */
+  generateTimeoutMs: number;
 }
 
 /** Throws SessionValidationError, `field` naming the option, on a bad option. */
 export function resolveAgentOptions(options: CustomerSupportAgentOptions): ResolvedAgentOptions {
   const { store, tools = AGENT_DEFAULTS.tools, generateResponse, timeouts = {} } = options ?? {};
-  if (typeof store?.getOrCreate !== 'function' || typeof store.incrementCounter !== 'function') {
+  if (typeof store?.beginTurn !== 'function' || typeof store.appendItems !== 'function') {
     badOption('store', 'store option is required: a SessionStore such as InMemorySessionStore');
   }
   optionalFunction(generateResponse, 'generateResponse');
@@ -126,18 +139,24 @@ export function resolveAgentOptions(options: CustomerSupportAgentOptions): Resol
   if (typeof search.threshold !== 'number' || Number.isNaN(search.threshold)) {
     badOption('search.threshold', 'search.threshold option must be a number');
   }
+  const historyLimit = options.historyLimit ?? AGENT_DEFAULTS.historyLimit;
+  if (!Number.isSafeInteger(historyLimit) || historyLimit < 0) {
+    badOption('historyLimit', 'historyLimit option must be a nonnegative integer');
+  }
   const injectedNow = optionalFunction(options.now, 'now');
-  const { default: defaultTimeout, ...perTool } = timeouts;
+  const { default: defaultTimeout, generate: generateTimeout, ...perTool } = timeouts;
   return {
     store,
     tools: { ...tools },
     generateResponse,
     logger: options.logger ?? AGENT_DEFAULTS.logger,
     search,
+    historyLimit,
     now: injectedNow ?? Date.now,
     durationNow: injectedNow ?? (() => performance.now()),
     injectedNow,
     timeoutMs: defaultTimeout ?? AGENT_DEFAULTS.timeouts.default,
     timeouts: { attachments: AGENT_DEFAULTS.timeouts.attachments, ...(perTool as Record<string, number>) },
+    generateTimeoutMs: finiteNumber(generateTimeout ?? AGENT_DEFAULTS.timeouts.generate, 'timeouts.generate'),
   };
 }

@@ -5,6 +5,7 @@
 export type AgentErrorCode =
   | 'AGENT_ERROR'
   | 'TOOL_TIMEOUT'
+  | 'GENERATION_TIMEOUT'
   | 'CIRCUIT_OPEN'
   | 'TOOL_NON_RETRYABLE'
   | 'OPERATION_ABORTED'
@@ -35,6 +36,23 @@ export class ToolTimeoutError extends AgentError {
       `Tool "${tool}" did not answer within ${timeoutMs} ms; raise its entry in the \`timeouts\` option if it needs longer`,
     );
     this.tool = tool;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The host's `generateResponse` did not finish within `timeouts.generate`: its signal was aborted with
+ * this error, and the turn answered with the fallback (`metadata.error` `GENERATION_TIMEOUT`).
+ */
+export class GenerationTimeoutError extends AgentError {
+  override readonly code = 'GENERATION_TIMEOUT' as const;
+  /** The time limit that elapsed, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super(
+      `generateResponse did not finish within ${timeoutMs} ms; raise \`timeouts.generate\` if it needs longer`,
+    );
     this.timeoutMs = timeoutMs;
   }
 }
@@ -91,6 +109,8 @@ export const isAgentError = (error: unknown): error is AgentError =>
   typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
 export const isToolTimeoutError = (error: unknown): error is ToolTimeoutError =>
   hasCode(error, 'TOOL_TIMEOUT');
+export const isGenerationTimeoutError = (error: unknown): error is GenerationTimeoutError =>
+  hasCode(error, 'GENERATION_TIMEOUT');
 export const isCircuitOpenError = (error: unknown): error is CircuitOpenError =>
   hasCode(error, 'CIRCUIT_OPEN');
 export const isNonRetryableToolError = (error: unknown): error is NonRetryableToolError =>

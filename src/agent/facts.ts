@@ -20,11 +20,16 @@ const EMAIL = /(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\
 const REFERENCE =
   /\b(order|ticket|reference|ref|confirmation|case|invoice)\b(?:\s+(?:number|no\.?|num|id|code))?(?:\s+is)?\s*[:#]?\s*#?\s*([A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]|[0-9])(?![\w-])/gi;
 
-// Digit groups joined by single spaces, dots or dashes, optionally led by +country and an (area) group.
-// Candidates are then filtered: 10–15 digits in all (E.164 allows 15; a date has 8), not an IPv4
-// address, not a date followed by a time.
+// Digit groups joined by single spaces, dots or dashes, optionally led by `tel:`, an international prefix
+// (+country, or 00country) and an (area) or (0) group: US `(555) 123-4567`, UK `07700 900123`, EU
+// `+49 (0) 30 12345678`, `+33 1 23 45 67 89`, E.164 `tel:+15551234567`. Candidates are then filtered:
+// 10–15 digits in all (8–15 after a `+` or `tel:`; E.164 allows 15, a date has 8), not an IPv4
+// address, not a date followed by a time. A candidate may follow a letter's colon (`phone:555…`), not a
+// digit's (a time).
 const PHONE_CANDIDATE =
-  /(?<![\w+./:-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,15}(?:[\s.-]\d{1,4}){0,5}(?![\w/:]|[.-]\d)/g;
+  /(?<![\w+./-]|\d:)(?:tel:)?(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,15}(?:[\s.-]\d{1,8}){0,6}(?![\w/:]|[.-]\d)/gi;
+const TEL_PREFIX = /^tel:/i;
+const INTERNATIONAL = /^(?:tel:|\+)/i;
 const DATE_PREFIX = /^\d{4}[-.]\d{1,2}[-.]\d{1,2}(?:\D|$)|^\d{1,2}[-.]\d{1,2}[-.]\d{4}(?:\D|$)/;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
@@ -60,16 +65,22 @@ function emails(text: string): Span[] {
   }));
 }
 
-/** Phone candidates outside `exclude` (references and emails, whose digits are not phone numbers). */
-function phones(text: string, exclude: Span[]): Span[] {
+/**
+ * Phone candidates outside emails and references, whose digits are not phone numbers. The span covers a
+ * `tel:` prefix; the value does not.
+ */
+function phones(text: string, mail: Span[], refs: Span[]): Span[] {
   const found: Span[] = [];
   for (const match of text.matchAll(PHONE_CANDIDATE)) {
-    const value = match[0].trim();
+    const written = match[0].trim();
+    const value = written.replace(TEL_PREFIX, '');
     const start = match.index ?? 0;
     const end = start + match[0].length;
-    if (exclude.some((span) => start < span.end && end > span.start)) continue;
+    // Inside a reference (`order 5551234567`) it is the reference; reaching past one, it is a phone.
+    if (refs.some((span) => start >= span.start && end <= span.end)) continue;
+    if (mail.some((span) => start < span.end && end > span.start)) continue;
     const digits = digitCount(value);
-    if (digits < 10 || digits > 15) continue;
+    if (digits < (INTERNATIONAL.test(written) ? 8 : 10) || digits > 15) continue;
     if (DATE_PREFIX.test(value) || IPV4.test(value)) continue;
     found.push({ start, end, value });
   }
@@ -92,7 +103,7 @@ export function extractFacts(text: string): ExtractedFact[] {
     facts.push(fact);
   };
   for (const { value } of mail) add({ kind: 'email', value, text: `User email: ${value}` });
-  for (const { value } of phones(text, [...mail, ...refs])) {
+  for (const { value } of phones(text, mail, refs)) {
     add({ kind: 'phone', value, text: `User phone: ${value}` });
   }
   for (const { value, label } of refs) {
@@ -107,6 +118,14 @@ export function redactError(error: unknown): string {
 }
 
 /**
+ * At most `chars` characters of `text` after redaction: redacting first means a cut can never leave part
+ * of an email or a phone number behind (a cut mask, `[em`, says nothing).
+ */
+export function redactedExcerpt(text: string, chars: number): string {
+  return redact(text).slice(0, chars);
+}
+
+/**
  * `text` with emails replaced by `[email]` and phone numbers by `[phone]`, so it can be logged.
  * References (order numbers and the like) are kept: they identify a case, not a person.
  */
@@ -114,7 +133,7 @@ export function redact(text: string): string {
   const mail = emails(text);
   const spans = [
     ...mail.map((s) => ({ ...s, mask: '[email]' })),
-    ...phones(text, [...mail, ...references(text)]).map((s) => ({ ...s, mask: '[phone]' })),
+    ...phones(text, mail, references(text)).map((s) => ({ ...s, mask: '[phone]' })),
   ].sort((a, b) => a.start - b.start);
   let out = '';
   let at = 0;

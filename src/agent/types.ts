@@ -20,8 +20,9 @@ export interface ProcessMessageInput {
    */
   userId?: string;
   /**
-   * Earlier messages, for the escalation policy and the generator; the agent does not store them.
-   * @default []
+   * Earlier messages, for the escalation policy and the generator. Given, they replace the session's
+   * stored history for this turn (the turn reads no items; it still appends its own two).
+   * @default the session's most recent `historyLimit` message items from the store
    */
   history?: HistoryEntry[];
   /**
@@ -47,8 +48,9 @@ export interface ToolErrorInfo {
 
 /**
  * Codes in `metadata.error` of a fallback response: a store error's code (`STORE_UNAVAILABLE`,
- * `STORE_CLOSED`, `SESSION_DECODE`, `SESSION_VALIDATION`, …) or `GENERATION_FAILED` when the host's
- * `generateResponse` threw.
+ * `STORE_CLOSED`, `SESSION_DECODE`, `SESSION_VALIDATION`, …; `SESSION_STORE_ERROR` when a custom backend
+ * threw an error that is not a SessionStoreError), `GENERATION_FAILED` when the host's `generateResponse`
+ * threw, or `GENERATION_TIMEOUT` when it outlived `timeouts.generate`.
  */
 export type TurnFailureCode = string;
 
@@ -143,6 +145,10 @@ export interface GenerationContext {
   sources: KnowledgeSource[];
   escalation: EscalationSummary;
   facts: ExtractedFact[];
+  /**
+   * Earlier messages, oldest first: the caller's `history`, else the message items (`{ role, content }`)
+   * among the session's most recent `historyLimit` stored items. This turn's message is not in it.
+   */
   history: HistoryEntry[];
   signal: AbortSignal;
 }

@@ -14,6 +14,8 @@ import type {
 } from '../../src/agent/tools.js';
 import { InMemorySessionStore, type Logger, SessionStoreUnavailableError } from '../../src/index.js';
 import type { InMemorySessionStoreOptions } from '../../src/memory/InMemorySessionStore.js';
+import type { HistoryWriteContext } from '../../src/store/history.js';
+import type { EncodedItem } from '../../src/store/items.js';
 import type { NormalizedInput, NormalizedPatch } from '../../src/store/validation.js';
 
 /** Scores documents by the share of query words (4+ letters) they contain. */
@@ -153,6 +155,8 @@ export class FlakyStore extends InMemorySessionStore {
       'getOrCreate',
       'update',
       'incrementCounter',
+      'beginTurn',
+      'appendItems',
       'touch',
       'delete',
       'exists',
@@ -171,6 +175,50 @@ export class FlakyStore extends InMemorySessionStore {
 
   #check(): void {
     if (this.down) throw new SessionStoreUnavailableError('Redis is unreachable (test)');
+  }
+
+  protected override async doGetOrCreate(id: string, input: NormalizedInput, ttlMs: number | undefined) {
+    this.#check();
+    return super.doGetOrCreate(id, input, ttlMs);
+  }
+
+  protected override async doIncrementCounter(id: string, field: string, delta: number) {
+    this.#check();
+    return super.doIncrementCounter(id, field, delta);
+  }
+
+  protected override async doUpdate(id: string, patch: NormalizedPatch, expectedVersion: number | undefined) {
+    this.#check();
+    return super.doUpdate(id, patch, expectedVersion);
+  }
+
+  protected override async doGet(id: string, touch: boolean) {
+    this.#check();
+    return super.doGet(id, touch);
+  }
+}
+
+/**
+ * A custom backend whose hooks throw a plain Error, not a SessionStoreError, while `failing` is set: a
+ * failing disk, a driver's own error.
+ */
+export class DiskFullStore extends InMemorySessionStore {
+  failing = false;
+  /** Only appending to the history fails. */
+  appendFails = false;
+
+  protected override async doAppendItems(
+    id: string,
+    items: readonly EncodedItem[],
+    context: HistoryWriteContext,
+  ): Promise<number> {
+    if (this.appendFails) throw new Error('disk full');
+    this.#check();
+    return super.doAppendItems(id, items, context);
+  }
+
+  #check(): void {
+    if (this.failing) throw new Error('disk full');
   }
 
   protected override async doGetOrCreate(id: string, input: NormalizedInput, ttlMs: number | undefined) {

@@ -4,13 +4,13 @@ import { randomUUID } from 'node:crypto';
 import type { SessionData } from '../../codec/SessionData.js';
 import { SessionValidationError } from '../../errors/errors.js';
 import type { Logger } from '../../logger.js';
-import type { SessionStore } from '../../store/SessionStore.js';
 import { validateSessionId } from '../../store/validation.js';
 import type { AgentToolSet, ResolvedTools } from '../AgentToolSet.js';
 import type { EscalationCoordinator } from '../EscalationCoordinator.js';
 import { isOperationAbortedError } from '../errors.js';
 import type { EscalationPolicyFunction, HistoryEntry } from '../escalationPolicy.js';
 import { type ExtractedFact, extractFacts, redactError } from '../facts.js';
+import type { AgentStore } from '../storeGuard.js';
 import type { ToolRunner } from '../ToolRunner.js';
 import type { Attachment, KnowledgeSource, ProcessedAttachment, ToolName } from '../tools.js';
 import type {
@@ -25,7 +25,8 @@ import type {
 
 /** What the agent lends every turn. */
 export interface TurnServices {
-  store: SessionStore;
+  /** The host's store; whatever it throws is a SessionStoreError. */
+  store: AgentStore;
   toolSet: AgentToolSet;
   runner: ToolRunner;
   logger: Logger;
@@ -33,6 +34,10 @@ export interface TurnServices {
   coordinator: EscalationCoordinator;
   generate: GenerateResponse | undefined;
   search: { k: number; threshold: number };
+  /** Stored history items read per turn. */
+  historyLimit: number;
+  /** The time limit of one generateResponse call, ms. */
+  generateTimeoutMs: number;
   /** Wall clock, ms since the epoch, for event timestamps. */
   now: () => number;
   /** Clock for `processingTimeMs`, in milliseconds. */
@@ -69,7 +74,8 @@ export class TurnContext {
   readonly sessionId: string;
   readonly message: string;
   readonly attachments: Attachment[];
-  readonly history: HistoryEntry[];
+  /** The `history` the caller gave, which replaces the stored one; undefined when none was given. */
+  readonly callerHistory: HistoryEntry[] | undefined;
   readonly requestId: string;
   readonly userId: string | undefined;
   readonly signal: AbortSignal | undefined;
@@ -81,8 +87,8 @@ export class TurnContext {
   readonly toolErrors: ToolErrorInfo[] = [];
 
   // Filled in by the stages, in pipeline order.
-  /** The session as getOrCreate returned it, before this turn's increment. */
-  seen: SessionData | undefined;
+  /** Earlier messages for the policy and the generator: the caller's, else the stored log's recent ones. */
+  history: HistoryEntry[] = [];
   /** The session with this turn's message count. */
   session: SessionData | undefined;
   /** The message count after this message; null until counted. */
@@ -116,12 +122,12 @@ export class TurnContext {
     if (!Array.isArray(attachments)) {
       throw new SessionValidationError('attachments must be an array', { field: 'attachments' });
     }
-    const history = input.history ?? [];
-    if (!Array.isArray(history)) {
+    const history = input.history;
+    if (history !== undefined && !Array.isArray(history)) {
       throw new SessionValidationError('history must be an array of { role, content }', { field: 'history' });
     }
     this.attachments = attachments;
-    this.history = history;
+    this.callerHistory = history;
     this.requestId = input.requestId ?? randomUUID();
     this.userId = input.userId;
     this.signal = input.signal;

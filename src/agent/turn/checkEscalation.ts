@@ -2,7 +2,7 @@
 // the policy), and if so make sure the session has its one ticket through the EscalationCoordinator.
 import type { EscalationDecision, EscalationInput } from '../escalationPolicy.js';
 import { storedReasons, ticketIdOf } from '../escalationRecord.js';
-import { redact } from '../facts.js';
+import { redactedExcerpt } from '../facts.js';
 import type { EscalationSummary } from '../types.js';
 import type { TurnContext } from './TurnContext.js';
 
@@ -104,7 +104,7 @@ async function createTicket(
         requestId: ctx.requestId,
         reasons: decision.reasons,
         confidence: decision.confidence,
-        summary: redact(ctx.message.slice(0, TICKET_SUMMARY_CHARS)),
+        summary: redactedExcerpt(ctx.message, TICKET_SUMMARY_CHARS),
         idempotencyKey,
       },
       { signal },

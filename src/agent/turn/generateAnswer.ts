@@ -1,8 +1,10 @@
 // Stage `generate`: the answer, from the host's generateResponse or the built-in template, with its text
-// emitted as `text` deltas as it comes (a string is one delta; an async iterable, one per item).
-import { raceAbort } from '../abort.js';
+// emitted as `text` deltas as it comes (a string is one delta; an async iterable, one per item). The host's
+// generator runs under `timeouts.generate`, like every tool under its timeout.
+import { abortError, raceAbort } from '../abort.js';
+import { GenerationTimeoutError } from '../errors.js';
 import { templateParagraphs } from '../template.js';
-import type { GenerationContext } from '../types.js';
+import type { GenerateResponse, GenerationContext } from '../types.js';
 import type { TurnContext } from './TurnContext.js';
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<string> {
@@ -13,7 +15,11 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<string> {
   );
 }
 
-/** Needs every earlier stage. Throws what the generator throws; the pipeline turns it into a fallback. */
+/**
+ * Needs every earlier stage. Throws what the generator throws, GenerationTimeoutError when it outlives
+ * `timeouts.generate` (its signal aborted), OperationAbortedError when the turn's signal aborts. The
+ * pipeline turns all but the abort into the fallback.
+ */
 export async function generateAnswer(ctx: TurnContext, memoryContext: string): Promise<string> {
   const { session, messageCount, escalation } = ctx;
   if (session === undefined || messageCount === null || escalation === undefined) {
@@ -31,6 +37,9 @@ export async function generateAnswer(ctx: TurnContext, memoryContext: string): P
     });
     return paragraphs.join('\n\n');
   }
+  // The generator's signal fires on the turn's abort or when generation outlives its time limit; an
+  // answer that ignores its signal still ends on time (its work keeps running unobserved).
+  const controller = new AbortController();
   const context: GenerationContext = {
     sessionId: ctx.sessionId,
     requestId: ctx.requestId,
@@ -43,11 +52,33 @@ export async function generateAnswer(ctx: TurnContext, memoryContext: string): P
     escalation,
     facts: ctx.facts,
     history: ctx.history,
-    // The generator always gets a signal, even when the caller gave none.
-    signal: ctx.signal ?? new AbortController().signal,
+    signal: controller.signal,
   };
-  const signal = ctx.signal;
-  const produced = await raceAbort(generate(context), signal);
+  const outer = ctx.signal;
+  const onOuterAbort = (): void => controller.abort(abortError(outer as AbortSignal));
+  if (outer?.aborted) onOuterAbort();
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
+  const limitMs = ctx.services.generateTimeoutMs;
+  const timer = setTimeout(() => controller.abort(new GenerationTimeoutError(limitMs)), limitMs);
+  try {
+    return await produce(ctx, generate, context);
+  } catch (error) {
+    // A generator that honours its signal may reject with its own AbortError; report why it was aborted.
+    if (controller.signal.aborted) throw abortError(controller.signal);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+async function produce(
+  ctx: TurnContext,
+  generate: GenerateResponse,
+  context: GenerationContext,
+): Promise<string> {
+  const { signal } = context;
+  const produced = await raceAbort((async () => generate(context))(), signal);
   if (typeof produced === 'string') {
     if (produced.length > 0) ctx.emit({ type: 'text', delta: produced });
     return produced;

@@ -3,8 +3,9 @@
 // generator gives the fallback response; an abort or bad input rejects.
 import { isSessionStoreError } from '../../errors/errors.js';
 import { raceAbort, throwIfAborted } from '../abort.js';
-import { isOperationAbortedError } from '../errors.js';
-import { redact } from '../facts.js';
+import { isGenerationTimeoutError, isOperationAbortedError } from '../errors.js';
+import { redactedExcerpt } from '../facts.js';
+import { FALLBACK_MESSAGE } from '../template.js';
 import type { ProcessMessageInput } from '../types.js';
 import { answerResponse, fallbackResult, RESPONSE_SOURCES } from './buildResponse.js';
 import { checkEscalation } from './checkEscalation.js';
@@ -12,6 +13,7 @@ import { countMessage } from './countMessage.js';
 import { generateAnswer } from './generateAnswer.js';
 import { loadMemoryContext } from './loadMemoryContext.js';
 import { processAttachments } from './processAttachments.js';
+import { recordTurn } from './recordTurn.js';
 import { MEMORY_EXCERPT_CHARS, rememberTurn } from './rememberTurn.js';
 import { searchKnowledge } from './searchKnowledge.js';
 import { type Emit, TurnContext, type TurnResult, type TurnServices } from './TurnContext.js';
@@ -32,7 +34,7 @@ export async function runTurn(
   services.logger.debug('agent turn', {
     sessionId: ctx.sessionId,
     requestId: ctx.requestId,
-    message: redact(ctx.message.slice(0, MEMORY_EXCERPT_CHARS)),
+    message: redactedExcerpt(ctx.message, MEMORY_EXCERPT_CHARS),
   });
   throwIfAborted(signal);
   await raceAbort(ready(), signal);
@@ -77,11 +79,14 @@ export async function runTurn(
       text = await generateAnswer(ctx, context);
     } catch (error) {
       if (isOperationAbortedError(error)) throw error;
-      return fallbackResult(ctx, 'agent response generation failed', 'GENERATION_FAILED', error);
+      const code = isGenerationTimeoutError(error) ? 'GENERATION_TIMEOUT' : 'GENERATION_FAILED';
+      // The log keeps what the user saw: the question, and the apology.
+      await recordTurn(ctx, FALLBACK_MESSAGE);
+      return fallbackResult(ctx, 'agent response generation failed', code, error);
     }
 
     ctx.status('memory');
-    await rememberTurn(ctx, text);
+    await Promise.all([rememberTurn(ctx, text), recordTurn(ctx, text)]);
     return { response: answerResponse(ctx, text) };
   } catch (error) {
     if (isOperationAbortedError(error) || !isSessionStoreError(error)) throw error;
