@@ -8,7 +8,8 @@ export type SessionStoreErrorCode =
   | 'SESSION_DECODE'
   | 'SESSION_CONFLICT'
   | 'STORE_UNAVAILABLE'
-  | 'STORE_CLOSED';
+  | 'STORE_CLOSED'
+  | 'NOT_DURABLE';
 
 const MARKER = Symbol.for('agent-session-store.error');
 
@@ -87,6 +88,37 @@ export class SessionStoreUnavailableError extends SessionStoreError {
   override readonly code = 'STORE_UNAVAILABLE' as const;
 }
 
+/**
+ * A write with the `durability` option (RedisSessionStore) was applied on the master but fewer than
+ * `requiredReplicas` replicas confirmed it within the option's `timeoutMs`. The write is NOT rolled back:
+ * the master holds it and serves it, and it reaches the replicas when they catch up, unless the master
+ * fails first and a replica without it is promoted. Retrying a write that is not idempotent (an increment)
+ * applies it twice; read the session back instead.
+ */
+export class SessionNotDurableError extends SessionStoreError {
+  override readonly code = 'NOT_DURABLE' as const;
+  readonly sessionId: string | undefined;
+  /** Replicas that confirmed the write before the timeout (what `WAIT` answered); 0 when WAIT failed. */
+  readonly acknowledgedReplicas: number;
+  /** Replicas the `durability` option asks for. */
+  readonly requiredReplicas: number;
+
+  constructor(
+    message: string,
+    options: {
+      sessionId?: string;
+      acknowledgedReplicas: number;
+      requiredReplicas: number;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { cause: options.cause });
+    this.sessionId = options.sessionId;
+    this.acknowledgedReplicas = options.acknowledgedReplicas;
+    this.requiredReplicas = options.requiredReplicas;
+  }
+}
+
 /** The store was closed; it accepts no further calls. */
 export class SessionStoreClosedError extends SessionStoreError {
   override readonly code = 'STORE_CLOSED' as const;
@@ -115,5 +147,7 @@ export const isSessionConflictError = (error: unknown): error is SessionConflict
   hasCode(error, 'SESSION_CONFLICT');
 export const isSessionStoreUnavailableError = (error: unknown): error is SessionStoreUnavailableError =>
   hasCode(error, 'STORE_UNAVAILABLE');
+export const isSessionNotDurableError = (error: unknown): error is SessionNotDurableError =>
+  hasCode(error, 'NOT_DURABLE');
 export const isSessionStoreClosedError = (error: unknown): error is SessionStoreClosedError =>
   hasCode(error, 'STORE_CLOSED');

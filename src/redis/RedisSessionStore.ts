@@ -9,6 +9,7 @@ import { type GetOrCreateResult, SessionStore } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { type RedisClient, RedisConnection } from './connection.js';
 import { Deadlines } from './deadlines.js';
+import { type Durability, UnconfirmedWrite } from './durability.js';
 import { ClusterFanout } from './fanout.js';
 import { BUCKETS, KeySpace } from './keys.js';
 import { WRITTEN_LENGTH } from './layout.js';
@@ -53,6 +54,8 @@ export class RedisSessionStore extends SessionStore {
   readonly #fanout: ClusterFanout | undefined;
   /** The max lifetime in ms as the scripts take it, '' for none. */
   readonly #maxLifetime: string;
+  /** Replicas each write waits for, and for how long; undefined when writes do not wait. */
+  readonly #durability: Durability | undefined;
 
   constructor(options: RedisSessionStore.Options) {
     super(optionsObject(options));
@@ -63,7 +66,8 @@ export class RedisSessionStore extends SessionStore {
     this.#maxLifetime = this.options.maxLifetimeMs === undefined ? '' : String(this.options.maxLifetimeMs);
     this.#connection = new RedisConnection(resolved, this.logger);
     this.#client = this.#connection.client;
-    this.#scripts = bindScripts(this.#client);
+    this.#durability = resolved.durability;
+    this.#scripts = bindScripts(this.#client, resolved.durability);
     this.#keys = new KeySpace(resolved.keyPrefix, this.#connection.mayResend);
     this.#fanout =
       this.#connection.mode === 'cluster'
@@ -89,6 +93,7 @@ export class RedisSessionStore extends SessionStore {
     const deadline = performance.now() + this.#timeoutMs;
     // Never throws: a replyError that throws (assertSize does) gives the error it threw.
     const mapError = (error: unknown): unknown => {
+      if (error instanceof UnconfirmedWrite) return error.forSession(id);
       const message = error instanceof Error ? error.message : '';
       try {
         return (message.startsWith('SESS') ? replyError?.(message) : undefined) ?? mapRedisError(id, error);
@@ -282,6 +287,7 @@ export class RedisSessionStore extends SessionStore {
       connection: this.#client.status,
       ownsClient: this.#connection.owned,
       operationIds: this.#keys.opIds,
+      durability: this.#durability ?? null,
     };
   }
 

@@ -4,6 +4,7 @@ import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOption
 import { SessionValidationError } from '../errors/errors.js';
 import type { SessionStoreOptions } from '../store/SessionStore.js';
 import type { RedisClient } from './connection.js';
+import { type Durability, type DurabilityOptions, resolveDurability } from './durability.js';
 
 /** Where to connect: give exactly one of `url`, `client`, `cluster` or `sentinel`. */
 export interface RedisStoreOptions extends SessionStoreOptions {
@@ -60,6 +61,15 @@ export interface RedisStoreOptions extends SessionStoreOptions {
    * @default 1000
    */
   maxReconnectDelayMs?: number;
+  /**
+   * Durable writes: a write (set, getOrCreate when it creates, update, incrementCounter, touch, delete,
+   * and the history writes) resolves only once `replicas` replicas acknowledged it, checked with `WAIT`
+   * in the same round trip as the write; otherwise it rejects with SessionNotDurableError after
+   * `timeoutMs` (default 1000, must be below `commandTimeoutMs`). The write is then applied on the master
+   * but not confirmed. Reads never wait. `WAIT` is not consensus: see docs/operations.md, "Durable writes".
+   * @default undefined (writes resolve once the master applied them)
+   */
+  durability?: DurabilityOptions;
 }
 
 /** The defaults of the options that have one. */
@@ -84,6 +94,7 @@ export interface ResolvedRedisStoreOptions {
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   maxReconnectDelayMs: number;
+  durability: Durability | undefined;
 }
 
 function fail(option: string, message: string): never {
@@ -147,6 +158,7 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     connectTimeoutMs: positiveMs(options.connectTimeoutMs, 'connectTimeoutMs'),
     maxReconnectDelayMs: positiveMs(options.maxReconnectDelayMs, 'maxReconnectDelayMs'),
   };
+  const durability = resolveDurability(options.durability, resolved.commandTimeoutMs);
 
   let target: ConnectionTarget;
   if (client !== undefined) {
@@ -172,5 +184,5 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     }
     target = { mode: 'sentinel', sentinel: s };
   }
-  return { ...resolved, target };
+  return { ...resolved, durability, target };
 }
