@@ -2,7 +2,8 @@
 // option throws SessionValidationError whose `field` names it, before any connection is opened.
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { SessionValidationError } from '../errors/errors.js';
-import type { SessionStoreOptions } from '../store/SessionStore.js';
+import { SESSION_STORE_OPTION_NAMES, type SessionStoreOptions } from '../store/SessionStore.js';
+import { rejectUnknownOptions } from '../store/validation.js';
 import type { RedisClient } from './connection.js';
 import { type Durability, type DurabilityOptions, resolveDurability } from './durability.js';
 
@@ -117,11 +118,32 @@ function isClient(value: unknown): value is RedisClient {
   return typeof (value as { defineCommand?: unknown } | null)?.defineCommand === 'function';
 }
 
-/** `options` itself, checked to be an object before SessionStore reads the common options from it. */
+/** The Redis options by name; a Record over the interface's keys, so none can be missed. */
+const REDIS_OPTIONS: Record<Exclude<keyof RedisStoreOptions, keyof SessionStoreOptions>, true> = {
+  url: true,
+  client: true,
+  cluster: true,
+  sentinel: true,
+  redisOptions: true,
+  keyPrefix: true,
+  commandTimeoutMs: true,
+  connectTimeoutMs: true,
+  maxReconnectDelayMs: true,
+  durability: true,
+};
+
+/** Every option RedisSessionStore accepts. */
+const KNOWN_OPTIONS = [...SESSION_STORE_OPTION_NAMES, ...Object.keys(REDIS_OPTIONS)];
+
+/**
+ * `options` itself, checked to be an object with no unknown option (a misspelt `durability` would
+ * otherwise protect nothing) before SessionStore reads the common options from it.
+ */
 export function optionsObject(options: RedisStoreOptions): RedisStoreOptions {
   if (typeof options !== 'object' || options === null) {
     throw new SessionValidationError('RedisSessionStore needs an options object', { field: 'options' });
   }
+  rejectUnknownOptions(options, KNOWN_OPTIONS, 'RedisSessionStore');
   return options;
 }
 

@@ -71,6 +71,27 @@ export interface SessionStoreOptions {
   operationIdTtlSeconds?: number;
 }
 
+/**
+ * Every option of SessionStoreOptions by name: the built-in stores reject any other (rejectUnknownOptions).
+ * A Record over the interface's keys, so adding an option there without listing it here fails to compile.
+ */
+const COMMON_OPTIONS: Record<keyof SessionStoreOptions, true> = {
+  defaultTtlSeconds: true,
+  maxLifetimeSeconds: true,
+  touchOnGet: true,
+  maxSessionBytes: true,
+  logger: true,
+  maxItems: true,
+  maxItemBytes: true,
+  itemsOverflow: true,
+  operationIdTtlSeconds: true,
+};
+
+/** The names of the common options, in declaration order. */
+export const SESSION_STORE_OPTION_NAMES: readonly (keyof SessionStoreOptions)[] = Object.keys(
+  COMMON_OPTIONS,
+) as (keyof SessionStoreOptions)[];
+
 export interface GetOptions {
   /** Slide the TTL and set `lastActivity`, atomically with the read. Default: the store's `touchOnGet`. */
   touch?: boolean;
