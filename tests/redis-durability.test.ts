@@ -1,6 +1,7 @@
 // The `durability` option on a standalone master with one replica: writes resolve once the replica
 // acknowledged them; with the replica stopped (SIGSTOP) they reject with SessionNotDurableError within
-// durability.timeoutMs plus a margin, and the write is on the master all the same. Reads never wait.
+// durability.timeoutMs plus a margin, and the write is on the master all the same. Reads never wait, not
+// even behind a write that does.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -148,6 +149,22 @@ describe('durability with the replica stopped', () => {
         () => false,
       ),
     );
+  });
+
+  it('reads do not queue behind a write waiting for its replicas', async () => {
+    await plain.set('queue', { userId: 'u' });
+    replica.pause();
+    try {
+      const write = store.incrementCounter('queue', 'messageCount').catch((e: unknown) => e);
+      const started = performance.now();
+      const reads = await Promise.all([store.get('queue'), store.get('queue', { touch: false })]);
+      // Durable writes have their own connection: the reads answer while the WAIT still blocks.
+      expect(performance.now() - started).toBeLessThan(TIMEOUT_MS / 2);
+      expect(reads.every((r) => r !== null)).toBe(true);
+      expect(isSessionNotDurableError(await write)).toBe(true);
+    } finally {
+      replica.resume();
+    }
   });
 
   it('a script error is reported as itself, not as a durability failure', async () => {

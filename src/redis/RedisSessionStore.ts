@@ -9,7 +9,7 @@ import { type GetOrCreateResult, SessionStore } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { type RedisClient, RedisConnection } from './connection.js';
 import { Deadlines } from './deadlines.js';
-import { type Durability, UnconfirmedWrite } from './durability.js';
+import { type Durability, UnconfirmedWrite, writeConnectionOptions } from './durability.js';
 import { ClusterFanout } from './fanout.js';
 import { BUCKETS, KeySpace } from './keys.js';
 import { WRITTEN_LENGTH } from './layout.js';
@@ -45,6 +45,8 @@ export declare namespace RedisSessionStore {
 export class RedisSessionStore extends SessionStore {
   readonly storeType = 'redis';
   readonly #connection: RedisConnection;
+  /** The connection durable writes go through (durability.ts); undefined without the option. */
+  readonly #writer: RedisConnection | undefined;
   readonly #client: RedisClient;
   readonly #timeoutMs: number;
   readonly #deadlines: Deadlines;
@@ -67,7 +69,11 @@ export class RedisSessionStore extends SessionStore {
     this.#connection = new RedisConnection(resolved, this.logger);
     this.#client = this.#connection.client;
     this.#durability = resolved.durability;
-    this.#scripts = bindScripts(this.#client, resolved.durability);
+    this.#writer =
+      resolved.durability === undefined
+        ? undefined
+        : new RedisConnection(writeConnectionOptions(resolved), this.logger);
+    this.#scripts = bindScripts(this.#client, resolved.durability, this.#writer?.client);
     this.#keys = new KeySpace(resolved.keyPrefix, this.#connection.mayResend);
     this.#fanout =
       this.#connection.mode === 'cluster'
@@ -101,6 +107,14 @@ export class RedisSessionStore extends SessionStore {
         return thrown;
       }
     };
+    const writer = this.#writer;
+    if (writer !== undefined && writer.client.status !== 'ready') {
+      // Any call may be a durable write: wait for both connections (they go to the same servers).
+      return Promise.all([this.#connection.whenReady(deadline), writer.whenReady(deadline)]).then(
+        () => this.#deadlines.send(call, deadline, mapError),
+        (error: unknown) => Promise.reject(mapError(error)),
+      );
+    }
     if (this.#client.status !== 'ready') {
       return this.#connection.whenReady(deadline).then(
         () => this.#deadlines.send(call, deadline, mapError),
@@ -319,7 +333,7 @@ export class RedisSessionStore extends SessionStore {
   protected async doClose(): Promise<void> {
     // Calls still waiting keep their deadlines; with none left the shared timer has nothing to do.
     this.#deadlines.stopIfIdle();
-    await this.#connection.close();
+    await Promise.all([this.#connection.close(), this.#writer?.close()]);
   }
 }
 

@@ -9,6 +9,7 @@
 import type { Cluster } from 'ioredis';
 import { SessionNotDurableError, SessionValidationError } from '../errors/errors.js';
 import type { RedisClient } from './connection.js';
+import type { ResolvedRedisStoreOptions } from './options.js';
 import type { PipelineReply, Script, ScriptFn } from './Script.js';
 
 /** The `durability` option as given. */
@@ -67,6 +68,22 @@ export function resolveDurability(value: unknown, commandTimeoutMs: number): Dur
   }
   // WAIT takes whole milliseconds, and 0 would mean "wait forever".
   return { replicas, timeoutMs: Math.max(1, Math.ceil(timeoutMs)) };
+}
+
+/**
+ * The options of the store's second connection, the one its durable writes go through. Redis runs a
+ * connection's commands in order and a WAIT blocks its connection until the replicas answer or time runs
+ * out, so on the store's main connection a slow replica would hold up every read queued behind a write.
+ * It is made the way the main one is (same URL, Sentinel or Cluster settings); for a client you passed,
+ * it is a duplicate of it (ioredis `duplicate()`: same options), which the store closes.
+ */
+export function writeConnectionOptions(options: ResolvedRedisStoreOptions): ResolvedRedisStoreOptions {
+  const { target } = options;
+  if (target.mode !== 'client') return options;
+  const client = target.client;
+  // Redis and Cluster both have duplicate() with no arguments: a new client with the same options.
+  const copy = (client as { duplicate(): RedisClient }).duplicate();
+  return { ...options, target: { mode: 'client', client: copy, owned: true } };
 }
 
 /**

@@ -83,7 +83,12 @@ export const REDIS_STORE_DEFAULTS = {
 
 /** The one connection the options ask for. */
 export type ConnectionTarget =
-  | { mode: 'client'; client: RedisClient }
+  | {
+      mode: 'client';
+      client: RedisClient;
+      /** The store made this client (a duplicate of yours, for durable writes) and so closes it. */
+      owned?: boolean;
+    }
   | { mode: 'url'; url: string; redisOptions: RedisOptions | undefined }
   | { mode: 'cluster'; nodes: ClusterNode[]; options: ClusterOptions | undefined }
   | { mode: 'sentinel'; sentinel: NonNullable<RedisStoreOptions['sentinel']> };

@@ -396,16 +396,20 @@ export const SCRIPTS = {
 export type ScriptName = keyof typeof SCRIPTS;
 
 /**
- * Every script as a function on `client` (Script.bind); with `durability`, the writes wait for replicas
- * (durability.ts bindDurable).
+ * Every script as a function on `client` (Script.bind); with `durability`, the writes go through
+ * `writer` instead and wait for replicas (durability.ts bindDurable).
  */
-export function bindScripts(client: RedisClient, durability?: Durability): Record<ScriptName, ScriptFn> {
+export function bindScripts(
+  client: RedisClient,
+  durability?: Durability,
+  writer: RedisClient = client,
+): Record<ScriptName, ScriptFn> {
   const bound = {} as Record<ScriptName, ScriptFn>;
   for (const op of Object.keys(SCRIPTS) as ScriptName[]) {
     const script: Script = SCRIPTS[op];
     bound[op] =
       durability !== undefined && script.wrote !== undefined
-        ? bindDurable(script, client, durability)
+        ? bindDurable(script, writer, durability)
         : script.bind(client);
   }
   return bound;
