@@ -21,7 +21,7 @@ const STALL_MS = 1_000;
  * one second of writes outgrow those buffers, so that the rest is only in the master's memory when it
  * dies: the loss that asynchronous replication allows.
  */
-const PAD_CHARS = 24_000;
+const PAD_CHARS = 64_000;
 /** Bound on the promotion and on the store reading from the new master, in milliseconds. */
 const FAILOVER_BOUND_MS = 30_000;
 
