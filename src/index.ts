@@ -35,6 +35,7 @@ export type { SessionStoreErrorCode } from './errors/errors.js';
 export {
   isSessionConflictError,
   isSessionDecodeError,
+  isSessionNotDurableError,
   isSessionStoreClosedError,
   isSessionStoreConfigError,
   isSessionStoreError,
@@ -42,6 +43,7 @@ export {
   isSessionValidationError,
   SessionConflictError,
   SessionDecodeError,
+  SessionNotDurableError,
   SessionStoreClosedError,
   SessionStoreConfigError,
   SessionStoreError,

@@ -78,6 +78,8 @@ describe('RedisSessionStore.aclRules', () => {
     const cluster = RedisSessionStore.aclRules({ mode: 'cluster' });
     for (const rule of ['+cluster|slots', '+cluster|info', '+asking']) expect(cluster).toContain(rule);
     expect(RedisSessionStore.aclRules()).not.toContain('+cluster|slots');
+    expect(RedisSessionStore.aclRules()).not.toContain('+wait');
+    expect(RedisSessionStore.aclRules({ durability: true })).toContain('+wait');
     expect(() => RedisSessionStore.aclRules({ keyPrefix: 'a{b}' })).toThrow(/without \{ or \}/);
   });
 });

@@ -9,7 +9,8 @@ export type SessionStoreErrorCode =
   | 'SESSION_CONFLICT'
   | 'STORE_UNAVAILABLE'
   | 'STORE_CONFIG'
-  | 'STORE_CLOSED';
+  | 'STORE_CLOSED'
+  | 'NOT_DURABLE';
 
 const MARKER = Symbol.for('agent-session-store.error');
 
@@ -98,6 +99,37 @@ export class SessionStoreConfigError extends SessionStoreError {
   override readonly code = 'STORE_CONFIG' as const;
 }
 
+/**
+ * A write with the `durability` option (RedisSessionStore) was applied on the master but fewer than
+ * `requiredReplicas` replicas confirmed it within the option's `timeoutMs`. The write is NOT rolled back:
+ * the master holds it and serves it, and it reaches the replicas when they catch up, unless the master
+ * fails first and a replica without it is promoted. Retrying a write that is not idempotent (an increment)
+ * applies it twice; read the session back instead.
+ */
+export class SessionNotDurableError extends SessionStoreError {
+  override readonly code = 'NOT_DURABLE' as const;
+  readonly sessionId: string | undefined;
+  /** Replicas that confirmed the write before the timeout (what `WAIT` answered); 0 when WAIT failed. */
+  readonly acknowledgedReplicas: number;
+  /** Replicas the `durability` option asks for. */
+  readonly requiredReplicas: number;
+
+  constructor(
+    message: string,
+    options: {
+      sessionId?: string;
+      acknowledgedReplicas: number;
+      requiredReplicas: number;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { cause: options.cause });
+    this.sessionId = options.sessionId;
+    this.acknowledgedReplicas = options.acknowledgedReplicas;
+    this.requiredReplicas = options.requiredReplicas;
+  }
+}
+
 /** The store was closed; it accepts no further calls. */
 export class SessionStoreClosedError extends SessionStoreError {
   override readonly code = 'STORE_CLOSED' as const;
@@ -128,5 +160,7 @@ export const isSessionStoreUnavailableError = (error: unknown): error is Session
   hasCode(error, 'STORE_UNAVAILABLE');
 export const isSessionStoreConfigError = (error: unknown): error is SessionStoreConfigError =>
   hasCode(error, 'STORE_CONFIG');
+export const isSessionNotDurableError = (error: unknown): error is SessionNotDurableError =>
+  hasCode(error, 'NOT_DURABLE');
 export const isSessionStoreClosedError = (error: unknown): error is SessionStoreClosedError =>
   hasCode(error, 'STORE_CLOSED');

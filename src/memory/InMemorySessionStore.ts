@@ -24,10 +24,11 @@ import {
 import {
   type BeginTurnRecord,
   type GetOrCreateResult,
+  SESSION_STORE_OPTION_NAMES,
   SessionStore,
   type SessionStoreOptions,
 } from '../store/SessionStore.js';
-import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
+import { type NormalizedInput, type NormalizedPatch, rejectUnknownOptions } from '../store/validation.js';
 import { ExpiryHeap } from './ExpiryHeap.js';
 
 export interface InMemorySessionStoreOptions extends SessionStoreOptions {
@@ -36,6 +37,13 @@ export interface InMemorySessionStoreOptions extends SessionStoreOptions {
   /** Clock in epoch milliseconds. Default `Date.now`; inject one to test expiry without sleeping. */
   now?: () => number;
 }
+
+/** Every option InMemorySessionStore accepts; a Record over the interface's keys, so none can be missed. */
+const MEMORY_OPTIONS: Record<Exclude<keyof InMemorySessionStoreOptions, keyof SessionStoreOptions>, true> = {
+  maxSessions: true,
+  now: true,
+};
+const KNOWN_OPTIONS = [...SESSION_STORE_OPTION_NAMES, ...Object.keys(MEMORY_OPTIONS)];
 
 interface Entry {
   session: SessionData;
@@ -66,6 +74,7 @@ export class InMemorySessionStore extends SessionStore {
   #evictions = 0;
 
   constructor(options: InMemorySessionStoreOptions = {}) {
+    rejectUnknownOptions(options, KNOWN_OPTIONS, 'InMemorySessionStore');
     super(options);
     const { maxSessions = 10_000, now = Date.now } = options;
     if (!Number.isSafeInteger(maxSessions) || maxSessions < 1) {

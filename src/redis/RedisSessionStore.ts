@@ -10,6 +10,7 @@ import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { type RedisAclOptions, redisAclRules } from './acl.js';
 import { type RedisClient, RedisConnection } from './connection.js';
 import { Deadlines } from './deadlines.js';
+import { type Durability, UnconfirmedWrite, writeConnectionOptions } from './durability.js';
 import { ClusterFanout } from './fanout.js';
 import { RedisHistory } from './history.js';
 import { HISTORY, RedisHistoryHooks } from './historyHooks.js';
@@ -35,7 +36,7 @@ import {
   stringsReply,
 } from './replies.js';
 import type { ScriptFn } from './Script.js';
-import { bindScripts, type ScriptName } from './scripts.js';
+import { bindScripts, SCRIPTS, type ScriptName } from './scripts.js';
 
 export type { RedisClient } from './connection.js';
 
@@ -57,6 +58,8 @@ export class RedisSessionStore extends RedisHistoryHooks {
 
   readonly storeType = 'redis';
   readonly #connection: RedisConnection;
+  /** The connection durable writes go through (durability.ts); undefined without the option. */
+  readonly #writer: RedisConnection | undefined;
   readonly #client: RedisClient;
   readonly #timeoutMs: number;
   readonly #deadlines: Deadlines;
@@ -66,6 +69,8 @@ export class RedisSessionStore extends RedisHistoryHooks {
   readonly #fanout: ClusterFanout | undefined;
   /** The max lifetime in ms as the scripts take it, '' for none. */
   readonly #maxLifetime: string;
+  /** Replicas each write waits for, and for how long; undefined when writes do not wait. */
+  readonly #durability: Durability | undefined;
 
   constructor(options: RedisSessionStore.Options) {
     super(optionsObject(options));
@@ -76,16 +81,28 @@ export class RedisSessionStore extends RedisHistoryHooks {
     this.#maxLifetime = this.options.maxLifetimeMs === undefined ? '' : String(this.options.maxLifetimeMs);
     this.#connection = new RedisConnection(resolved, this.logger);
     this.#client = this.#connection.client;
-    this.#scripts = bindScripts(this.#client);
+    this.#durability = resolved.durability;
+    this.#writer =
+      resolved.durability === undefined
+        ? undefined
+        : new RedisConnection(writeConnectionOptions(resolved), this.logger);
+    this.#scripts = bindScripts(SCRIPTS, this.#client, resolved.durability, this.#writer?.client);
     this.#keys = new KeySpace(resolved.keyPrefix, this.#connection.mayResend);
     this.#fanout =
       this.#connection.mode === 'cluster'
         ? new ClusterFanout(this.#client as Cluster, this.#keys.indexKeys, this.#scripts, this.logger)
         : undefined;
-    this[HISTORY] = new RedisHistory(this.#client, this.#keys, this.options, {
-      run: (id, call, replyError) => this.#run(id, call, replyError),
-      assertReplySize: (message, id) => this.#assertReplySize(message, id),
-    });
+    this[HISTORY] = new RedisHistory(
+      this.#client,
+      this.#keys,
+      this.options,
+      {
+        run: (id, call, replyError) => this.#run(id, call, replyError),
+        assertReplySize: (message, id) => this.#assertReplySize(message, id),
+      },
+      resolved.durability,
+      this.#writer?.client,
+    );
   }
 
   /** The ioredis client the store talks through (yours when you passed one). */
@@ -106,6 +123,7 @@ export class RedisSessionStore extends RedisHistoryHooks {
     const deadline = performance.now() + this.#timeoutMs;
     // Never throws: a replyError that throws (assertSize does) gives the error it threw.
     const mapError = (error: unknown): unknown => {
+      if (error instanceof UnconfirmedWrite) return error.forSession(id);
       const message = error instanceof Error ? error.message : '';
       try {
         return (message.startsWith('SESS') ? replyError?.(message) : undefined) ?? mapRedisError(id, error);
@@ -113,6 +131,14 @@ export class RedisSessionStore extends RedisHistoryHooks {
         return thrown;
       }
     };
+    const writer = this.#writer;
+    if (writer !== undefined && writer.client.status !== 'ready') {
+      // Any call may be a durable write: wait for both connections (they go to the same servers).
+      return Promise.all([this.#connection.whenReady(deadline), writer.whenReady(deadline)]).then(
+        () => this.#deadlines.send(call, deadline, mapError),
+        (error: unknown) => Promise.reject(mapError(error)),
+      );
+    }
     if (this.#client.status !== 'ready') {
       return this.#connection.whenReady(deadline).then(
         () => this.#deadlines.send(call, deadline, mapError),
@@ -289,6 +315,7 @@ export class RedisSessionStore extends RedisHistoryHooks {
       connection: this.#client.status,
       ownsClient: this.#connection.owned,
       operationIds: this.#keys.opIds,
+      durability: this.#durability ?? null,
     };
   }
 
@@ -299,6 +326,6 @@ export class RedisSessionStore extends RedisHistoryHooks {
   protected async doClose(): Promise<void> {
     // Calls still waiting keep their deadlines; with none left the shared timer has nothing to do.
     this.#deadlines.stopIfIdle();
-    await this.#connection.close();
+    await Promise.all([this.#connection.close(), this.#writer?.close()]);
   }
 }

@@ -18,16 +18,28 @@ export class Script {
   readonly name: string;
 
   /**
+   * For a script that writes: whether a reply means it changed data (a write the `durability` option must
+   * see confirmed by replicas). Undefined for a read-only script.
+   */
+  readonly wrote: ((reply: unknown) => boolean) | undefined;
+
+  /**
    * @param lua the script's source.
    * @param numberOfKeys how many of the arguments are KEYS; undefined when each call passes the key count
    *   as its first argument (scripts called with a variable number of keys).
+   * @param options.write declares a write: `true` when every successful reply means data changed, or a
+   *   test of the reply when some replies mean nothing was written (e.g. 0 for an absent session). With the
+   *   `durability` option a write is followed by WAIT (durability.ts); a read is not.
    */
   constructor(
     readonly lua: string,
     readonly numberOfKeys?: number,
+    options?: { write?: true | ((reply: unknown) => boolean) },
   ) {
     this.sha = createHash('sha1').update(lua).digest('hex');
     this.name = `agentSessionStore_${this.sha}`;
+    const write = options?.write;
+    this.wrote = write === true ? () => true : write;
   }
 
   /**

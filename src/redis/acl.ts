@@ -47,6 +47,8 @@ export interface RedisAclOptions {
   keyPrefix?: string;
   /** `cluster` adds what ioredis sends to a Cluster. @default 'standalone' (also right for Sentinel) */
   mode?: 'standalone' | 'sentinel' | 'cluster';
+  /** Whether the store uses the `durability` option, which sends `WAIT` after each write. @default false */
+  durability?: boolean;
 }
 
 /** `prefix` as a literal in an ACL key pattern: the glob characters escaped. */
@@ -62,7 +64,7 @@ function globLiteral(prefix: string): string {
  * elements as separate ACL SETUSER arguments then.
  */
 export function redisAclRules(options: RedisAclOptions = {}): string[] {
-  const { keyPrefix = REDIS_STORE_DEFAULTS.keyPrefix, mode = 'standalone' } = options;
+  const { keyPrefix = REDIS_STORE_DEFAULTS.keyPrefix, mode = 'standalone', durability = false } = options;
   if (typeof keyPrefix !== 'string' || /[{}]/.test(keyPrefix)) {
     throw new SessionValidationError(
       'RedisSessionStore.aclRules: keyPrefix must be a string without { or }, as the store requires',
@@ -71,6 +73,7 @@ export function redisAclRules(options: RedisAclOptions = {}): string[] {
   }
   const commands = new Set<string>([...CLIENT_COMMANDS, ...scriptedCommands()]);
   if (mode === 'cluster') for (const command of CLUSTER_COMMANDS) commands.add(command);
+  if (durability) commands.add('wait');
   return [`~${globLiteral(keyPrefix)}*`, 'resetchannels', '-@all', ...[...commands].map((c) => `+${c}`)];
 }
 

@@ -136,7 +136,7 @@ export class RedisConnection {
     const { client, mode } = createClient(options);
     this.client = client;
     this.mode = mode;
-    this.owned = options.target.mode !== 'client';
+    this.owned = options.target.mode !== 'client' || options.target.owned === true;
     this.#timeoutMs = options.commandTimeoutMs;
     this.#logger = logger;
     const clientOptions = (client as { options?: RedisOptions }).options;

@@ -12,12 +12,14 @@ import type { EncodedItem } from '../store/items.js';
 import type { BeginTurnRecord, ResolvedStoreOptions } from '../store/SessionStore.js';
 import type { NormalizedInput } from '../store/validation.js';
 import type { RedisClient } from './connection.js';
+import type { Durability } from './durability.js';
 import { HISTORY_SCRIPTS, type HistoryScriptName } from './historyScripts.js';
 import type { KeySpace } from './keys.js';
 import { HEADER_LENGTH } from './layout.js';
 import { completeWritten, decodeRecord, encodeInput, writtenSession } from './record.js';
 import { counterInReply, integerReply } from './replies.js';
 import type { ScriptFn } from './Script.js';
+import { bindScripts } from './scripts.js';
 
 /** The store's `#run`: one call under the deadline, `SESS…` replies mapped by `replyError`. */
 export type Run = <T>(
@@ -39,16 +41,21 @@ export class RedisHistory {
   readonly #calls: StoreCalls;
   /** The max lifetime in ms as the scripts take it, '' for none. */
   readonly maxLifetime: string;
-  readonly #scripts = {} as Record<HistoryScriptName, ScriptFn>;
+  readonly #scripts: Record<HistoryScriptName, ScriptFn>;
 
-  constructor(client: RedisClient, keys: KeySpace, options: ResolvedStoreOptions, calls: StoreCalls) {
+  constructor(
+    client: RedisClient,
+    keys: KeySpace,
+    options: ResolvedStoreOptions,
+    calls: StoreCalls,
+    durability?: Durability,
+    writer?: RedisClient,
+  ) {
     this.#keys = keys;
     this.#options = options;
     this.#calls = calls;
     this.maxLifetime = options.maxLifetimeMs === undefined ? '' : String(options.maxLifetimeMs);
-    for (const name of Object.keys(HISTORY_SCRIPTS) as HistoryScriptName[]) {
-      this.#scripts[name] = HISTORY_SCRIPTS[name].bind(client);
-    }
+    this.#scripts = bindScripts(HISTORY_SCRIPTS, client, durability, writer);
   }
 
   /**

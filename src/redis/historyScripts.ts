@@ -230,14 +230,18 @@ local head = string.format(${NEW_HEAD}, 2, ttl, ca, now, now, ex, tonumber(ARGV[
 ${recordOutcome("'1'")}${storeRecord('head .. ARGV[7]', 'true')}return { 1, head, '', {} }
 `;
 
-/** The history scripts by method. getItems takes a fixed 3 keys; the writes pass their key count first. */
+/**
+ * The history scripts by method. getItems takes a fixed 3 keys; the writes pass their key count first.
+ * `write` marks what the `durability` option confirms with replicas: every history write, and beginTurn
+ * (it counts the message); getItems only reads and slides.
+ */
 export const HISTORY_SCRIPTS = {
-  appendItems: new Script(APPEND_ITEMS_LUA),
+  appendItems: new Script(APPEND_ITEMS_LUA, undefined, { write: true }),
   getItems: new Script(GET_ITEMS_LUA, 3),
-  popItem: new Script(POP_ITEM_LUA),
-  replaceItems: new Script(REPLACE_ITEMS_LUA),
-  clearItems: new Script(CLEAR_ITEMS_LUA),
-  beginTurn: new Script(BEGIN_TURN_LUA),
+  popItem: new Script(POP_ITEM_LUA, undefined, { write: true }),
+  replaceItems: new Script(REPLACE_ITEMS_LUA, undefined, { write: true }),
+  clearItems: new Script(CLEAR_ITEMS_LUA, undefined, { write: true }),
+  beginTurn: new Script(BEGIN_TURN_LUA, undefined, { write: true }),
 } as const;
 
 export type HistoryScriptName = keyof typeof HISTORY_SCRIPTS;

@@ -2,8 +2,10 @@
 // option throws SessionValidationError whose `field` names it, before any connection is opened.
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { SessionValidationError } from '../errors/errors.js';
-import type { SessionStoreOptions } from '../store/SessionStore.js';
+import { SESSION_STORE_OPTION_NAMES, type SessionStoreOptions } from '../store/SessionStore.js';
+import { rejectUnknownOptions } from '../store/validation.js';
 import type { RedisClient } from './connection.js';
+import { type Durability, type DurabilityOptions, resolveDurability } from './durability.js';
 
 /** Where to connect: give exactly one of `url`, `client`, `cluster` or `sentinel`. */
 export interface RedisStoreOptions extends SessionStoreOptions {
@@ -60,6 +62,15 @@ export interface RedisStoreOptions extends SessionStoreOptions {
    * @default 1000
    */
   maxReconnectDelayMs?: number;
+  /**
+   * Durable writes: a write (set, getOrCreate when it creates, update, incrementCounter, touch, delete,
+   * and the history writes) resolves only once `replicas` replicas acknowledged it, checked with `WAIT`
+   * in the same round trip as the write; otherwise it rejects with SessionNotDurableError after
+   * `timeoutMs` (default 1000, must be below `commandTimeoutMs`). The write is then applied on the master
+   * but not confirmed. Reads never wait. `WAIT` is not consensus: see docs/operations.md, "Durable writes".
+   * @default undefined (writes resolve once the master applied them)
+   */
+  durability?: DurabilityOptions;
 }
 
 /** The defaults of the options that have one. */
@@ -72,7 +83,12 @@ export const REDIS_STORE_DEFAULTS = {
 
 /** The one connection the options ask for. */
 export type ConnectionTarget =
-  | { mode: 'client'; client: RedisClient }
+  | {
+      mode: 'client';
+      client: RedisClient;
+      /** The store made this client (a duplicate of yours, for durable writes) and so closes it. */
+      owned?: boolean;
+    }
   | { mode: 'url'; url: string; redisOptions: RedisOptions | undefined }
   | { mode: 'cluster'; nodes: ClusterNode[]; options: ClusterOptions | undefined }
   | { mode: 'sentinel'; sentinel: NonNullable<RedisStoreOptions['sentinel']> };
@@ -84,6 +100,7 @@ export interface ResolvedRedisStoreOptions {
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   maxReconnectDelayMs: number;
+  durability: Durability | undefined;
 }
 
 function fail(option: string, message: string): never {
@@ -106,11 +123,32 @@ function isClient(value: unknown): value is RedisClient {
   return typeof (value as { defineCommand?: unknown } | null)?.defineCommand === 'function';
 }
 
-/** `options` itself, checked to be an object before SessionStore reads the common options from it. */
+/** The Redis options by name; a Record over the interface's keys, so none can be missed. */
+const REDIS_OPTIONS: Record<Exclude<keyof RedisStoreOptions, keyof SessionStoreOptions>, true> = {
+  url: true,
+  client: true,
+  cluster: true,
+  sentinel: true,
+  redisOptions: true,
+  keyPrefix: true,
+  commandTimeoutMs: true,
+  connectTimeoutMs: true,
+  maxReconnectDelayMs: true,
+  durability: true,
+};
+
+/** Every option RedisSessionStore accepts. */
+const KNOWN_OPTIONS = [...SESSION_STORE_OPTION_NAMES, ...Object.keys(REDIS_OPTIONS)];
+
+/**
+ * `options` itself, checked to be an object with no unknown option (a misspelt `durability` would
+ * otherwise protect nothing) before SessionStore reads the common options from it.
+ */
 export function optionsObject(options: RedisStoreOptions): RedisStoreOptions {
   if (typeof options !== 'object' || options === null) {
     throw new SessionValidationError('RedisSessionStore needs an options object', { field: 'options' });
   }
+  rejectUnknownOptions(options, KNOWN_OPTIONS, 'RedisSessionStore');
   return options;
 }
 
@@ -147,6 +185,7 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     connectTimeoutMs: positiveMs(options.connectTimeoutMs, 'connectTimeoutMs'),
     maxReconnectDelayMs: positiveMs(options.maxReconnectDelayMs, 'maxReconnectDelayMs'),
   };
+  const durability = resolveDurability(options.durability, resolved.commandTimeoutMs);
 
   let target: ConnectionTarget;
   if (client !== undefined) {
@@ -172,5 +211,5 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     }
     target = { mode: 'sentinel', sentinel: s };
   }
-  return { ...resolved, target };
+  return { ...resolved, durability, target };
 }

@@ -18,7 +18,8 @@
 // `SESSDECODE <field>` anywhere in the message.
 
 import type { RedisClient } from './connection.js';
-import { HEADER_LENGTH, TAG } from './layout.js';
+import { bindDurable, type Durability } from './durability.js';
+import { HEADER_LENGTH, TAG, WRITTEN_LENGTH } from './layout.js';
 import {
   checkHeader,
   cutoff,
@@ -368,18 +369,26 @@ end
 return total
 `;
 
+/** A reply that is not the integer 0 (0 is "absent": nothing was written). */
+const changed = (reply: unknown): boolean => reply !== 0;
+
 /**
  * Every script the store runs, by operation. get and touch take a fixed 3 keys; the writes take 4 keys, or
  * 5 with an operation id, and the index scripts one key per shard: those calls pass the key count first.
+ * `write` marks the calls whose change a user would miss after a failover (durability.ts confirms them);
+ * a get with touch and a getOrCreate that finds the session only slide the expiry and count as reads.
  */
 export const SCRIPTS = {
   get: new Script(GET_LUA, 3),
-  set: new Script(SET_LUA),
-  getOrCreate: new Script(GET_OR_CREATE_LUA),
-  update: new Script(UPDATE_LUA),
-  increment: new Script(INCREMENT_LUA),
-  touch: new Script(TOUCH_LUA, 3),
-  delete: new Script(DELETE_LUA),
+  set: new Script(SET_LUA, undefined, { write: true }),
+  getOrCreate: new Script(GET_OR_CREATE_LUA, undefined, {
+    // Created: the written header fields; found: the record (or, touched, the record and its slide).
+    write: (reply) => typeof reply === 'string' && reply.length === WRITTEN_LENGTH,
+  }),
+  update: new Script(UPDATE_LUA, undefined, { write: changed }),
+  increment: new Script(INCREMENT_LUA, undefined, { write: changed }),
+  touch: new Script(TOUCH_LUA, 3, { write: changed }),
+  delete: new Script(DELETE_LUA, undefined, { write: changed }),
   count: new Script(COUNT_LUA),
   list: new Script(LIST_LUA),
   cleanup: new Script(CLEANUP_LUA),
@@ -387,9 +396,23 @@ export const SCRIPTS = {
 
 export type ScriptName = keyof typeof SCRIPTS;
 
-/** Every script as a function on `client` (Script.bind). */
-export function bindScripts(client: RedisClient): Record<ScriptName, ScriptFn> {
-  const bound = {} as Record<ScriptName, ScriptFn>;
-  for (const op of Object.keys(SCRIPTS) as ScriptName[]) bound[op] = SCRIPTS[op].bind(client);
+/**
+ * Every script of `scripts` as a function on `client` (Script.bind); with `durability`, the writes go
+ * through `writer` instead and wait for replicas (durability.ts bindDurable).
+ */
+export function bindScripts<N extends string>(
+  scripts: Record<N, Script>,
+  client: RedisClient,
+  durability?: Durability,
+  writer: RedisClient = client,
+): Record<N, ScriptFn> {
+  const bound = {} as Record<N, ScriptFn>;
+  for (const op of Object.keys(scripts) as N[]) {
+    const script = scripts[op];
+    bound[op] =
+      durability !== undefined && script.wrote !== undefined
+        ? bindDurable(script, writer, durability)
+        : script.bind(client);
+  }
   return bound;
 }

@@ -46,6 +46,27 @@ import {
 
 export * from './types.js';
 
+/**
+ * Every option of SessionStoreOptions by name: the built-in stores reject any other (rejectUnknownOptions).
+ * A Record over the interface's keys, so adding an option there without listing it here fails to compile.
+ */
+const COMMON_OPTIONS: Record<keyof SessionStoreOptions, true> = {
+  defaultTtlSeconds: true,
+  maxLifetimeSeconds: true,
+  touchOnGet: true,
+  maxSessionBytes: true,
+  logger: true,
+  maxItems: true,
+  maxItemBytes: true,
+  itemsOverflow: true,
+  operationIdTtlSeconds: true,
+};
+
+/** The names of the common options, in declaration order. */
+export const SESSION_STORE_OPTION_NAMES: readonly (keyof SessionStoreOptions)[] = Object.keys(
+  COMMON_OPTIONS,
+) as (keyof SessionStoreOptions)[];
+
 // Outer names for the namespace below (inside it, a member would shadow the interface it aliases).
 type OuterGetOptions = GetOptions;
 type OuterTtlOptions = TtlOptions;

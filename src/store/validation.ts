@@ -225,3 +225,48 @@ export function validateOptionsObject(options: unknown, field: string): Record<s
   if (!isPlainObject(options)) fail(field, `expected an object, got ${kind(options)}`);
   return options;
 }
+
+/** Edit distance between two option names (insertions, deletions, substitutions), case-insensitive. */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++) {
+      const substitution = (row[j - 1] as number) + (x[i - 1] === y[j - 1] ? 0 : 1);
+      next.push(Math.min(substitution, (row[j] as number) + 1, (next[j - 1] as number) + 1));
+    }
+    row = next;
+  }
+  return row[y.length] as number;
+}
+
+/**
+ * Throws SessionValidationError for the first own key of `options` that `known` does not list, naming it
+ * (`field` is the option's name) and suggesting the closest known name when one is near: a misspelt
+ * option would otherwise be ignored and its protection silently missing. `owner` names the constructor.
+ * Options that are not a plain object are left to validateOptionsObject.
+ */
+export function rejectUnknownOptions(options: unknown, known: readonly string[], owner: string): void {
+  if (!isPlainObject(options)) return;
+  const names = new Set(known);
+  for (const key of Object.keys(options)) {
+    if (names.has(key)) continue;
+    let best: string | undefined;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const name of known) {
+      const d = distance(key, name);
+      if (d < bestDistance) {
+        best = name;
+        bestDistance = d;
+      }
+    }
+    // Near enough to be a typo: a third of the name's length, at least one edit, at most three.
+    const near = best !== undefined && bestDistance <= Math.min(3, Math.max(1, Math.floor(key.length / 3)));
+    throw new SessionValidationError(
+      `Unknown ${owner} option ${JSON.stringify(key)}: ${near ? `did you mean ${best}?` : `expected one of ${known.join(', ')}`}`,
+      { field: key },
+    );
+  }
+}

@@ -2,6 +2,7 @@
 // write, so a test can check afterwards that nothing acknowledged was lost (and measure what was).
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  isSessionNotDurableError,
   isSessionStoreUnavailableError,
   type RedisSessionStore,
   type SessionStore,
@@ -14,7 +15,10 @@ export interface SessionLedger {
   storeIndex: number;
   /** Increments of messageCount that resolved with a number. */
   ackedIncrements: number;
-  /** Increments that rejected with SessionStoreUnavailableError: applied or not, nobody knows. */
+  /**
+   * Increments that rejected with SessionStoreUnavailableError or SessionNotDurableError: applied or
+   * not, nobody knows.
+   */
   unknownIncrements: number;
   /** Highest `metadata.seq` whose update resolved; 0 before the first. */
   lastAckedSeq: number;
@@ -66,7 +70,7 @@ export { describeError };
 export class WriteLoad {
   readonly sessions: SessionLedger[] = [];
   readonly failures: Failure[] = [];
-  /** Rejections of another type than SessionStoreUnavailableError, and null replies (never allowed). */
+  /** Rejections of any other type (than unavailable or not durable), and null replies (never allowed). */
   readonly unexpected: { op: string; sessionId: string; error: unknown }[] = [];
   /** Start time (ms since load start) of every successful call. */
   readonly successTimes: number[] = [];
@@ -189,7 +193,10 @@ export class WriteLoad {
         this.lastSuccessBySession.set(session.id, started);
       } catch (error) {
         const op = increment ? 'increment' : 'update';
-        if (isSessionStoreUnavailableError(error)) {
+        // Both leave the outcome unknown to the ledger: unavailable may or may not have been applied; not
+        // durable (the `durability` option) was applied on the master, which may then fail before a
+        // replica has it.
+        if (isSessionStoreUnavailableError(error) || isSessionNotDurableError(error)) {
           if (increment) session.unknownIncrements += 1;
           else session.unknownSeqs.push(seq);
           this.failures.push({

@@ -1,0 +1,172 @@
+// Durable writes, the `durability` option of RedisSessionStore: every write script is followed by
+// `WAIT <replicas> <timeoutMs>` in the same pipeline, on the same connection (WAIT cannot run inside Lua),
+// so a write costs one round trip still, plus the time the replicas take to acknowledge it. A write whose
+// WAIT counts fewer replicas than asked rejects with SessionNotDurableError: applied on the master, not
+// confirmed. Reads send no WAIT.
+//
+// Which calls are writes is declared by each script (Script's `write` option, scripts.ts), not listed
+// here, so a new write script gets the same treatment by declaring itself one.
+import type { Cluster } from 'ioredis';
+import { SessionNotDurableError, SessionValidationError } from '../errors/errors.js';
+import type { RedisClient } from './connection.js';
+import type { ResolvedRedisStoreOptions } from './options.js';
+import type { PipelineReply, Script, ScriptFn } from './Script.js';
+
+/** The `durability` option as given. */
+export interface DurabilityOptions {
+  /**
+   * How many replicas must acknowledge a write before it resolves. A positive integer, at most the
+   * number of replicas the master has: with fewer connected, every write waits `timeoutMs` and rejects.
+   */
+  replicas: number;
+  /**
+   * How long a write waits for those acknowledgements, in milliseconds, after Redis ran it. Must be below
+   * `commandTimeoutMs`, which bounds the whole call (the script, the WAIT and the round trip).
+   * @default 1000
+   */
+  timeoutMs?: number;
+}
+
+/** The `durability` option after validation. */
+export interface Durability {
+  replicas: number;
+  timeoutMs: number;
+}
+
+export const DEFAULT_DURABILITY_TIMEOUT_MS = 1000;
+
+function fail(field: string, message: string): never {
+  throw new SessionValidationError(`Invalid RedisSessionStore option ${field}: ${message}`, { field });
+}
+
+/**
+ * Validates the option; undefined when absent. `commandTimeoutMs` is the resolved per-call bound:
+ * `timeoutMs` must leave room below it for the script and the round trip, or a write the replicas are
+ * slow to confirm would surface as "no reply" (outcome unknown) instead of SessionNotDurableError.
+ */
+export function resolveDurability(value: unknown, commandTimeoutMs: number): Durability | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail('durability', 'expected { replicas, timeoutMs? }');
+  }
+  const { replicas, timeoutMs = DEFAULT_DURABILITY_TIMEOUT_MS, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) {
+    fail(`durability.${unknown}`, 'unknown option (expected replicas and timeoutMs)');
+  }
+  if (typeof replicas !== 'number' || !Number.isSafeInteger(replicas) || replicas < 1) {
+    fail('durability.replicas', `expected a positive integer, got ${String(replicas)}`);
+  }
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    fail('durability.timeoutMs', `expected a positive number of milliseconds, got ${String(timeoutMs)}`);
+  }
+  if (timeoutMs >= commandTimeoutMs) {
+    fail(
+      'durability.timeoutMs',
+      `must be below commandTimeoutMs (${commandTimeoutMs} ms), which bounds the whole call including the wait`,
+    );
+  }
+  // WAIT takes whole milliseconds, and 0 would mean "wait forever".
+  return { replicas, timeoutMs: Math.max(1, Math.ceil(timeoutMs)) };
+}
+
+/**
+ * The options of the store's second connection, the one its durable writes go through. Redis runs a
+ * connection's commands in order and a WAIT blocks its connection until the replicas answer or time runs
+ * out, so on the store's main connection a slow replica would hold up every read queued behind a write.
+ * It is made the way the main one is (same URL, Sentinel or Cluster settings); for a client you passed,
+ * it is a duplicate of it (ioredis `duplicate()`: same options), which the store closes.
+ */
+export function writeConnectionOptions(options: ResolvedRedisStoreOptions): ResolvedRedisStoreOptions {
+  const { target } = options;
+  if (target.mode !== 'client') return options;
+  const client = target.client;
+  // Redis and Cluster both have duplicate() with no arguments: a new client with the same options.
+  const copy = (client as { duplicate(): RedisClient }).duplicate();
+  return { ...options, target: { mode: 'client', client: copy, owned: true } };
+}
+
+/**
+ * A write that Redis applied but too few replicas confirmed. Thrown by a durable script inside the
+ * store's call; the store turns it into SessionNotDurableError naming the session (`forSession`).
+ */
+export class UnconfirmedWrite extends Error {
+  constructor(
+    readonly acknowledged: number,
+    readonly durability: Durability,
+    readonly waitError: Error | undefined,
+  ) {
+    super('write not confirmed by enough replicas');
+  }
+
+  forSession(id: string | undefined): SessionNotDurableError {
+    const { replicas, timeoutMs } = this.durability;
+    const session = id === undefined ? 'A write' : `The write to session ${JSON.stringify(id.slice(0, 64))}`;
+    const why =
+      this.waitError === undefined
+        ? `only ${this.acknowledged} of the ${replicas} required replica(s) acknowledged it within ${timeoutMs} ms`
+        : `WAIT failed (${this.waitError.message})`;
+    return new SessionNotDurableError(
+      `${session} was applied on the Redis master but not confirmed as durable: ${why}. It was not rolled ` +
+        'back; it is lost only if the master fails before a replica receives it. Check the replicas ' +
+        '(INFO replication) or raise durability.timeoutMs',
+      {
+        ...(id === undefined ? {} : { sessionId: id }),
+        acknowledgedReplicas: this.acknowledged,
+        requiredReplicas: replicas,
+        cause: this.waitError,
+      },
+    );
+  }
+}
+
+const isNoScript = (error: Error | null): boolean => error?.message.startsWith('NOSCRIPT') === true;
+const isMoved = (error: Error | null): boolean => /^(MOVED|ASK) /.test(error?.message ?? '');
+
+/**
+ * `script` as a function on `client` that resolves only once `durability.replicas` replicas acknowledged
+ * what it wrote. Takes the same arguments as Script.bind's function.
+ *
+ * The pipeline holds EVALSHA then WAIT. On a Cluster, ioredis sends a pipeline to the node that serves
+ * its keys (WAIT has none), so WAIT runs on the master that ran the script. When the reply is NOSCRIPT
+ * (the server has not cached the script: first use, restart, failover) the pipeline goes again with EVAL
+ * and the source. When a Cluster answers MOVED (the slot moved; nothing was run) the slot map is
+ * refreshed and the pipeline goes again, once; ioredis does not follow a redirect itself in a pipeline
+ * whose other command (WAIT) succeeded.
+ */
+export function bindDurable(script: Script, client: RedisClient, durability: Durability): ScriptFn {
+  const { sha, lua, numberOfKeys } = script;
+  const wrote = script.wrote ?? (() => true);
+  const send = async (args: (string | number)[], withSource: boolean): Promise<PipelineReply[]> => {
+    const pipeline = client.pipeline();
+    if (withSource) pipeline.eval(lua, ...(args as [number, ...(string | number)[]]));
+    else pipeline.evalsha(sha, ...(args as [number, ...(string | number)[]]));
+    pipeline.wait(durability.replicas, durability.timeoutMs);
+    return ((await pipeline.exec()) ?? []) as PipelineReply[];
+  };
+  return async (...given) => {
+    // EVAL and EVALSHA always take the key count; a Script with a fixed count leaves it out of `given`.
+    const args = numberOfKeys === undefined ? given : [numberOfKeys, ...given];
+    let replies = await send(args, false);
+    if (isNoScript(replies[0]?.[0] ?? null)) replies = await send(args, true);
+    if (isMoved(replies[0]?.[0] ?? null) && (client as { isCluster?: boolean }).isCluster === true) {
+      await new Promise<void>((resolve) => (client as Cluster).refreshSlotsCache(() => resolve()));
+      replies = await send(args, false);
+      if (isNoScript(replies[0]?.[0] ?? null)) replies = await send(args, true);
+    }
+    const [scriptReply, waitReply] = replies;
+    if (scriptReply === undefined || waitReply === undefined) {
+      throw new Error(`Unexpected pipeline reply from Redis (${replies.length} replies for 2 commands)`);
+    }
+    const [scriptError, reply] = scriptReply;
+    // The script failed (a conflict, a size limit, …): it wrote nothing, so there is nothing to confirm.
+    if (scriptError !== null) throw scriptError;
+    if (!wrote(reply)) return reply;
+    const [waitError, acknowledged] = waitReply;
+    if (waitError !== null) throw new UnconfirmedWrite(0, durability, waitError);
+    if (typeof acknowledged !== 'number' || acknowledged < durability.replicas) {
+      throw new UnconfirmedWrite(Number(acknowledged) || 0, durability, undefined);
+    }
+    return reply;
+  };
+}

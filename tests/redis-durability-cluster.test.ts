@@ -1,0 +1,80 @@
+// The `durability` option on a Redis Cluster (3 masters, 1 replica each): WAIT goes to the master that ran
+// the write. With one master's replica stopped, writes to sessions of that master reject with
+// SessionNotDurableError while writes to the other masters resolve (a WAIT sent to any other node would
+// have counted that node's healthy replica and resolved).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSessionNotDurableError, RedisSessionStore } from '../src/index.js';
+import { sessionKey } from '../src/redis/keys.js';
+import { type ClusterHandle, startCluster } from './helpers/redis-cluster.js';
+import { redisCommand } from './helpers/redis-resp.js';
+
+const TIMEOUT_MS = 300;
+const PREFIX = 'dc:';
+
+let cluster: ClusterHandle;
+let store: RedisSessionStore;
+
+beforeAll(async () => {
+  cluster = await startCluster({ masters: 3, replicasPerMaster: 1 });
+  store = new RedisSessionStore({
+    cluster: { nodes: cluster.nodes },
+    keyPrefix: PREFIX,
+    durability: { replicas: 1, timeoutMs: TIMEOUT_MS },
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await store?.close();
+  await cluster?.stop();
+});
+
+/** The port of the master serving session `id`, and of that master's replica. */
+async function ownerOf(id: string): Promise<{ master: number; replica: number }> {
+  const port = cluster.nodes[0]?.port as number;
+  const slot = Number(await redisCommand(port, ['CLUSTER', 'KEYSLOT', sessionKey(PREFIX, id)]));
+  const lines = String(await redisCommand(port, ['CLUSTER', 'NODES']))
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => l.split(' '));
+  const owner = lines.find(
+    (f) =>
+      f[2]?.includes('master') &&
+      f.slice(8).some((range) => {
+        const [from, to] = range.split('-').map(Number);
+        return (from as number) <= slot && slot <= (to ?? from ?? -1);
+      }),
+  );
+  const replica = lines.find((f) => f[3] === owner?.[0]);
+  if (owner === undefined || replica === undefined) throw new Error(`no owner/replica for slot ${slot}`);
+  const portOf = (f: string[]) => Number(f[1]?.split('@')[0]?.split(':')[1]);
+  return { master: portOf(owner), replica: portOf(replica) };
+}
+
+describe('durability on a Cluster', () => {
+  it('writes resolve on every master while the replicas are up', async () => {
+    for (let i = 0; i < 12; i++) {
+      await store.set(`c${i}`, { userId: 'u' });
+      expect(await store.incrementCounter(`c${i}`, 'messageCount')).toBe(1);
+    }
+  });
+
+  it("waits on the master that ran the write: its stopped replica fails only that master's writes", async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `c${i}`);
+    const owners = await Promise.all(ids.map(ownerOf));
+    const target = owners[0] as { master: number; replica: number };
+    const affected = ids.filter((_, i) => owners[i]?.master === target.master);
+    const others = ids.filter((_, i) => owners[i]?.master !== target.master);
+    expect(others.length).toBeGreaterThan(0);
+    const replica = cluster.node(target.replica);
+    replica.pause();
+    try {
+      for (const id of affected) {
+        const error = await store.update(id, { escalated: true }).catch((e: unknown) => e);
+        expect(isSessionNotDurableError(error), `${id}: ${String(error)}`).toBe(true);
+      }
+      for (const id of others) expect(await store.update(id, { escalated: true })).not.toBeNull();
+    } finally {
+      replica.resume();
+    }
+  });
+});

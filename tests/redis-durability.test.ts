@@ -1,0 +1,231 @@
+// The `durability` option on a standalone master with one replica: writes resolve once the replica
+// acknowledged them; with the replica stopped (SIGSTOP) they reject with SessionNotDurableError within
+// durability.timeoutMs plus a margin, and the write is on the master all the same. Reads never wait, not
+// even behind a write that does.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  isSessionNotDurableError,
+  isSessionValidationError,
+  RedisSessionStore,
+  type SessionNotDurableError,
+} from '../src/index.js';
+import { sessionKey } from '../src/redis/keys.js';
+import { HOST, type RedisServerHandle, waitUntil } from './helpers/redis-process.js';
+import { parseInfo, redisCommand } from './helpers/redis-resp.js';
+import { startRedisProcess } from './helpers/redis-standalone.js';
+
+const TIMEOUT_MS = 300;
+/** Scheduling slack on a busy 2-core machine, in milliseconds. */
+const MARGIN_MS = 700;
+
+let master: RedisServerHandle;
+let replica: RedisServerHandle;
+let store: RedisSessionStore;
+let plain: RedisSessionStore;
+
+beforeAll(async () => {
+  master = await startRedisProcess();
+  replica = await startRedisProcess({ args: ['--replicaof', HOST, String(master.port)] });
+  await waitUntil('replica link up', 20_000, async () => {
+    const info = parseInfo(await redisCommand(replica.port, ['INFO', 'replication']));
+    return info.get('master_link_status') === 'up';
+  });
+  store = new RedisSessionStore({
+    url: master.url,
+    keyPrefix: 'dur:',
+    durability: { replicas: 1, timeoutMs: TIMEOUT_MS },
+  });
+  plain = new RedisSessionStore({ url: master.url, keyPrefix: 'dur:' });
+});
+
+afterAll(async () => {
+  replica?.resume();
+  await store?.close();
+  await plain?.close();
+  await replica?.stop();
+  await master?.stop();
+});
+
+/** Each write, on a session that exists unless the call creates it. */
+const writes: [string, (id: string) => Promise<unknown>][] = [
+  ['set', (id) => store.set(id, { userId: 'u' })],
+  ['getOrCreate (creates)', (id) => store.getOrCreate(`${id}-new`, { userId: 'u' })],
+  ['update', (id) => store.update(id, { metadata: { k: 1 } })],
+  ['incrementCounter', (id) => store.incrementCounter(id, 'messageCount')],
+  ['touch', (id) => store.touch(id, { ttlSeconds: 900 })],
+  ['delete', (id) => store.delete(id)],
+];
+
+/** What `server` holds for `key` (bypassing the store). */
+async function get(server: RedisServerHandle, key: string): Promise<string | null> {
+  const client = new Redis(server.url, { lazyConnect: true });
+  try {
+    await client.connect();
+    return await client.get(key);
+  } finally {
+    client.disconnect();
+  }
+}
+
+describe('durability with a connected replica', () => {
+  it('every write resolves, and the replica holds it when it does', async () => {
+    expect((await store.getStats()).durability).toEqual({ replicas: 1, timeoutMs: TIMEOUT_MS });
+    for (const [name, write] of writes) {
+      const id = `ok-${name.replace(/\W+/g, '-')}`;
+      await plain.set(id, { userId: 'before' });
+      await write(id);
+      const key = sessionKey('dur:', name.startsWith('getOrCreate') ? `${id}-new` : id);
+      // Read at once on both servers: WAIT returned only after the replica acknowledged the write.
+      const [onPrimary, onReplica] = await Promise.all([get(master, key), get(replica, key)]);
+      expect(onReplica, name).toBe(onPrimary);
+      if (name === 'delete') expect(onPrimary).toBeNull();
+      else expect(onPrimary).not.toBeNull();
+    }
+  });
+});
+
+describe('durability with the replica stopped', () => {
+  it('each write rejects with SessionNotDurableError in time, and is applied on the master', async () => {
+    const ids = writes.map(([name]) => `stall-${name.replace(/\W+/g, '-')}`);
+    for (const id of ids) await plain.set(id, { userId: 'before', metadata: { k: 0 } });
+    replica.pause();
+    try {
+      for (const [i, [name, write]] of writes.entries()) {
+        const id = ids[i] as string;
+        const started = performance.now();
+        const error = await write(id).then(
+          () => new Error(`${name} resolved with the replica stopped`),
+          (e: unknown) => e,
+        );
+        const elapsed = performance.now() - started;
+        expect(isSessionNotDurableError(error), `${name}: ${String(error)}`).toBe(true);
+        const e = error as SessionNotDurableError;
+        expect(e.code).toBe('NOT_DURABLE');
+        expect(e.acknowledgedReplicas).toBe(0);
+        expect(e.requiredReplicas).toBe(1);
+        expect(e.message).toMatch(/applied on the Redis master but not confirmed/);
+        expect(e.sessionId).toBe(name.startsWith('getOrCreate') ? `${id}-new` : id);
+        expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+        expect(elapsed).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+      }
+      // Every one of those writes is on the master.
+      const [setId, createId, updateId, incrementId, touchId, deleteId] = ids as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      expect((await plain.get(setId, { touch: false }))?.userId).toBe('u');
+      expect((await plain.get(`${createId}-new`, { touch: false }))?.userId).toBe('u');
+      expect((await plain.get(updateId, { touch: false }))?.metadata).toEqual({ k: 1 });
+      expect((await plain.get(incrementId, { touch: false }))?.messageCount).toBe(1);
+      // The touch set a 900 s TTL; the session was written with the 1800 s default.
+      const touched = await plain.get(touchId, { touch: false });
+      expect((touched?.expiresAt?.getTime() ?? 0) - Date.now()).toBeLessThan(901_000);
+      expect(await get(master, sessionKey('dur:', deleteId))).toBeNull();
+      expect(await plain.exists(deleteId)).toBe(false);
+
+      // Reads send no WAIT, with or without touch: they answer at once.
+      const started = performance.now();
+      expect(await store.get(setId)).not.toBeNull();
+      expect(await store.get(setId, { touch: false })).not.toBeNull();
+      expect(await store.exists(setId)).toBe(true);
+      expect(performance.now() - started).toBeLessThan(TIMEOUT_MS);
+      // A getOrCreate that finds the session, and a write that changes nothing (absent session), carry
+      // the WAIT (the script decides whether it writes) but have nothing to confirm: they resolve.
+      expect((await store.getOrCreate(setId)).created).toBe(false);
+      expect(await store.update('stall-absent', { escalated: true })).toBeNull();
+      expect(await store.delete('stall-absent')).toBe(false);
+    } finally {
+      replica.resume();
+    }
+    // Once the replica is back, writes resolve again.
+    await waitUntil('replica acknowledges writes again', 10_000, async () =>
+      store.set('after-resume', { userId: 'u' }).then(
+        () => true,
+        () => false,
+      ),
+    );
+  });
+
+  it('reads do not queue behind a write waiting for its replicas', async () => {
+    await plain.set('queue', { userId: 'u' });
+    replica.pause();
+    try {
+      const write = store.incrementCounter('queue', 'messageCount').catch((e: unknown) => e);
+      const started = performance.now();
+      const reads = await Promise.all([store.get('queue'), store.get('queue', { touch: false })]);
+      // Durable writes have their own connection: the reads answer while the WAIT still blocks.
+      expect(performance.now() - started).toBeLessThan(TIMEOUT_MS / 2);
+      expect(reads.every((r) => r !== null)).toBe(true);
+      expect(isSessionNotDurableError(await write)).toBe(true);
+    } finally {
+      replica.resume();
+    }
+  });
+
+  it('a script error is reported as itself, not as a durability failure', async () => {
+    const session = await store.set('conflict', { userId: 'u' });
+    await expect(
+      store.update('conflict', { escalated: true }, { expectedVersion: session.version + 5 }),
+    ).rejects.toMatchObject({ code: 'SESSION_CONFLICT' });
+  });
+
+  it('runs the script from its source when the server has not cached it (NOSCRIPT)', async () => {
+    const admin = new Redis(master.url);
+    try {
+      await admin.script('FLUSH');
+      const session = await store.set('noscript', { userId: 'again' });
+      expect(session.userId).toBe('again');
+      await admin.script('FLUSH');
+      expect(await store.incrementCounter('noscript', 'messageCount', 2)).toBe(2);
+    } finally {
+      admin.disconnect();
+    }
+  });
+});
+
+describe('durability option validation', () => {
+  const make =
+    (durability: unknown, extra: Record<string, unknown> = {}) =>
+    () =>
+      new RedisSessionStore({
+        url: `redis://${HOST}:1`,
+        durability,
+        ...extra,
+      } as RedisSessionStore.Options);
+  it.each([
+    [{}, 'durability.replicas'],
+    [{ replicas: 0 }, 'durability.replicas'],
+    [{ replicas: 1.5 }, 'durability.replicas'],
+    [{ replicas: '1' }, 'durability.replicas'],
+    [{ replicas: 1, timeoutMs: 0 }, 'durability.timeoutMs'],
+    [{ replicas: 1, timeoutMs: Number.NaN }, 'durability.timeoutMs'],
+    [{ replicas: 1, timeoutMs: 2000 }, 'durability.timeoutMs'],
+    [{ replicas: 1, timout: 500 }, 'durability.timout'],
+    [1, 'durability'],
+    [null, 'durability'],
+  ])('rejects %j (field %s)', (durability, field) => {
+    let error: unknown;
+    try {
+      make(durability)();
+    } catch (e) {
+      error = e;
+    }
+    expect(isSessionValidationError(error)).toBe(true);
+    expect((error as { field?: string }).field).toBe(field);
+  });
+
+  it('accepts a timeoutMs below a raised commandTimeoutMs', async () => {
+    const s = new RedisSessionStore({
+      url: master.url,
+      commandTimeoutMs: 3000,
+      durability: { replicas: 2, timeoutMs: 2500 },
+    });
+    expect((await s.getStats()).durability).toEqual({ replicas: 2, timeoutMs: 2500 });
+    await s.close();
+  });
+});
