@@ -12,6 +12,7 @@ import { Deadlines } from './deadlines.js';
 import { ClusterFanout } from './fanout.js';
 import { BUCKETS, KeySpace } from './keys.js';
 import { WRITTEN_LENGTH } from './layout.js';
+import { LivenessWatch } from './liveness.js';
 import { optionsObject, type RedisStoreOptions, resolveRedisStoreOptions } from './options.js';
 import {
   completeWritten,
@@ -47,6 +48,7 @@ export class RedisSessionStore extends SessionStore {
   readonly #client: RedisClient;
   readonly #timeoutMs: number;
   readonly #deadlines: Deadlines;
+  readonly #liveness: LivenessWatch;
   readonly #keys: KeySpace;
   readonly #scripts: Record<ScriptName, ScriptFn>;
   /** The whole-store operations on a Cluster, per shard; undefined on standalone Redis and Sentinel. */
@@ -59,9 +61,10 @@ export class RedisSessionStore extends SessionStore {
     const resolved = resolveRedisStoreOptions(options);
     const timeoutMs = resolved.commandTimeoutMs;
     this.#timeoutMs = timeoutMs;
-    this.#deadlines = new Deadlines(() => noReply(timeoutMs));
     this.#maxLifetime = this.options.maxLifetimeMs === undefined ? '' : String(this.options.maxLifetimeMs);
     this.#connection = new RedisConnection(resolved, this.logger);
+    this.#liveness = new LivenessWatch(this.#connection, resolved, this.logger);
+    this.#deadlines = new Deadlines(() => noReply(timeoutMs), this.#liveness.expired);
     this.#client = this.#connection.client;
     this.#scripts = bindScripts(this.#client);
     this.#keys = new KeySpace(resolved.keyPrefix, this.#connection.mayResend);
@@ -313,6 +316,7 @@ export class RedisSessionStore extends SessionStore {
   protected async doClose(): Promise<void> {
     // Calls still waiting keep their deadlines; with none left the shared timer has nothing to do.
     this.#deadlines.stopIfIdle();
+    this.#liveness.stop();
     await this.#connection.close();
   }
 }
