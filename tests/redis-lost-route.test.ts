@@ -104,7 +104,7 @@ describe('a lost route (a proxy that keeps connections open and forwards nothing
 
     // The outage outlasts the detection: the store replaces its connection into the outage, and that
     // one's handshake gets no reply either.
-    await waitUntil('a connection opened during the outage', 10_000, () => proxy.accepted >= 2);
+    await waitUntil('a connection opened during the outage', 10_000, async () => proxy.accepted >= 2);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const openedDuringOutage = proxy.accepted;
     // The old connection (and any opened during the outage) stays dead; only new ones go through. What
@@ -137,7 +137,9 @@ describe('a lost route (a proxy that keeps connections open and forwards nothing
     proxy.restore();
     const restored = performance.now();
     const recoveredMs = await recovery(s, restored);
-    console.info(`idle store: recovered ${Math.round(recoveredMs)} ms after the first call on the dead connection`);
+    console.info(
+      `idle store: recovered ${Math.round(recoveredMs)} ms after the first call on the dead connection`,
+    );
     expect(recoveredMs).toBeLessThan(RECOVERY_BOUND_MS);
     expect(proxy.accepted).toBeGreaterThan(1);
   });
@@ -159,7 +161,7 @@ describe('a lost route (a proxy that keeps connections open and forwards nothing
       proxy.blackhole();
       proxy.restore();
       await rejectsInTime('get', () => s.get('f'));
-      await waitUntil('the warning', 5000, () => log.messages.some((m) => /passed in/.test(m)));
+      await waitUntil('the warning', 5000, async () => log.messages.some((m) => /passed in/.test(m)));
       expect(client.status).toBe('ready');
       await rejectsInTime('get again', () => s.get('f'));
       // What the warning tells the user to do brings the store back.
