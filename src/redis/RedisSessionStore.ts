@@ -2,7 +2,7 @@
 // one Lua script — one command on the wire, atomic, timed by the server clock — and every call is bounded
 // by a client-side deadline, so "Redis is down" surfaces as SessionStoreUnavailableError, never as a hang
 // or as null. This file holds the storage hooks; each concept they use has its own file beside it.
-import type { Cluster, Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import type { SessionData } from '../codec/SessionData.js';
 import { SessionDecodeError, SessionStoreError } from '../errors/errors.js';
 import { type GetOrCreateResult, SessionStore } from '../store/SessionStore.js';
@@ -34,7 +34,6 @@ import {
 } from './replies.js';
 import type { ScriptFn } from './Script.js';
 import { bindScripts, type ScriptName } from './scripts.js';
-import { commandSender, type SendFn } from './send.js';
 
 export type { RedisClient } from './connection.js';
 
@@ -52,8 +51,6 @@ export class RedisSessionStore extends SessionStore {
   readonly #liveness: LivenessWatch;
   readonly #keys: KeySpace;
   readonly #scripts: Record<ScriptName, ScriptFn>;
-  /** The store's plain commands (GET, EXISTS, PING), outside any auto-pipeline of the client (send.ts). */
-  readonly #send: SendFn;
   /** The whole-store operations on a Cluster, per shard; undefined on standalone Redis and Sentinel. */
   readonly #fanout: ClusterFanout | undefined;
   /** The max lifetime in ms as the scripts take it, '' for none. */
@@ -70,8 +67,6 @@ export class RedisSessionStore extends SessionStore {
     this.#deadlines = new Deadlines(() => noReply(timeoutMs), this.#liveness.expired);
     this.#client = this.#connection.client;
     this.#scripts = bindScripts(this.#client);
-    const client = this.#client;
-    this.#send = commandSender(client) ?? ((name, args) => (client as Redis).call(name, ...args));
     this.#keys = new KeySpace(resolved.keyPrefix, this.#connection.mayResend);
     this.#fanout =
       this.#connection.mode === 'cluster'
@@ -139,7 +134,7 @@ export class RedisSessionStore extends SessionStore {
       const reply = await this.#run(id, () => this.#scripts.get(key, index, id, this.#maxLifetime));
       return reply === 0 ? null : decodeTouched(id, reply);
     }
-    const reply = await this.#run(id, () => this.#send('get', [key]) as Promise<string | null>);
+    const reply = await this.#run(id, () => this.#client.get(key));
     return reply === null ? null : decodeRecord(id, reply);
   }
 
@@ -251,7 +246,7 @@ export class RedisSessionStore extends SessionStore {
 
   protected async doExists(id: string): Promise<boolean> {
     const [key] = this.#keys.of(id);
-    return (await this.#run(id, () => this.#send('exists', [key]))) === 1;
+    return (await this.#run(id, () => this.#client.exists(key))) === 1;
   }
 
   protected async doListActive(limit: number, offset: number): Promise<string[]> {
@@ -294,7 +289,7 @@ export class RedisSessionStore extends SessionStore {
   }
 
   protected async doPing(): Promise<boolean> {
-    return (await this.#run(undefined, () => this.#send('ping', []))) === 'PONG';
+    return (await this.#run(undefined, () => this.#client.ping())) === 'PONG';
   }
 
   // History scripts come in the next change; until then every history method rejects.

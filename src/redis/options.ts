@@ -14,7 +14,7 @@ export interface RedisStoreOptions extends SessionStoreOptions {
    */
   url?: string;
   /**
-   * An ioredis `Redis` or `Cluster` you created. It stays yours: the store sends its calls on it as
+   * An ioredis `Redis` or `Cluster` you created. It stays yours: the store sends its scripts on it as
    * commands of their own (outside any auto-pipeline), never changes its settings, never closes it when
    * it answers nothing (it logs a warning), and `close()` does not quit it.
    * @default undefined

@@ -1,9 +1,11 @@
-// How the store puts its commands on the wire: each as its own ioredis Command through
-// client.sendCommand, the path ioredis takes for any command when autopipelining is off. A client passed in
-// with `enableAutoPipelining` would otherwise hold every call of the store for its next auto-pipeline,
-// and ioredis runs one auto-pipeline at a time per connection, settling it only when all of it has
-// answered: Redis and Node then take turns, at a fraction of the throughput. Every call of the store is
-// one command already, so it loses nothing by skipping that batching.
+// How the store puts its scripts on the wire: each call as its own ioredis Command through
+// client.sendCommand, the path ioredis takes for any command when autopipelining is off. On a client passed
+// in with `enableAutoPipelining`, a script defined with defineCommand would instead wait for the client's
+// next auto-pipeline, and ioredis runs one auto-pipeline at a time per connection, settling it only when
+// all of it has answered (and builds each pipeline with a copy of every script defined on the client).
+// Every call of the store is one command already, so it loses nothing by skipping that batching. The
+// store's plain commands (GET, EXISTS, PING) go through the client's own methods and so ride its
+// auto-pipeline, which measured faster for them.
 //
 // The client's keyPrefix still applies (as ioredis applies it to the commands it builds), so a store keeps
 // its keys where it had them. A client from another copy of ioredis keeps the ordinary path: its
