@@ -16,6 +16,7 @@ import { RedisHistory } from './history.js';
 import { HISTORY, RedisHistoryHooks } from './historyHooks.js';
 import { BUCKETS, KeySpace } from './keys.js';
 import { WRITTEN_LENGTH } from './layout.js';
+import { LivenessWatch } from './liveness.js';
 import { optionsObject, type RedisStoreOptions, resolveRedisStoreOptions } from './options.js';
 import {
   completeWritten,
@@ -63,6 +64,7 @@ export class RedisSessionStore extends RedisHistoryHooks {
   readonly #client: RedisClient;
   readonly #timeoutMs: number;
   readonly #deadlines: Deadlines;
+  readonly #liveness: LivenessWatch;
   readonly #keys: KeySpace;
   readonly #scripts: Record<ScriptName, ScriptFn>;
   /** The whole-store operations on a Cluster, per shard; undefined on standalone Redis and Sentinel. */
@@ -77,9 +79,10 @@ export class RedisSessionStore extends RedisHistoryHooks {
     const resolved = resolveRedisStoreOptions(options);
     const timeoutMs = resolved.commandTimeoutMs;
     this.#timeoutMs = timeoutMs;
-    this.#deadlines = new Deadlines(() => noReply(timeoutMs));
     this.#maxLifetime = this.options.maxLifetimeMs === undefined ? '' : String(this.options.maxLifetimeMs);
     this.#connection = new RedisConnection(resolved, this.logger);
+    this.#liveness = new LivenessWatch(this.#connection, resolved, this.logger);
+    this.#deadlines = new Deadlines(() => noReply(timeoutMs), this.#liveness.expired);
     this.#client = this.#connection.client;
     this.#durability = resolved.durability;
     this.#writer =
@@ -326,6 +329,7 @@ export class RedisSessionStore extends RedisHistoryHooks {
   protected async doClose(): Promise<void> {
     // Calls still waiting keep their deadlines; with none left the shared timer has nothing to do.
     this.#deadlines.stopIfIdle();
+    this.#liveness.stop();
     await Promise.all([this.#connection.close(), this.#writer?.close()]);
   }
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RedisClient } from './connection.js';
+import { commandSender, scriptSender } from './send.js';
 
 /** A script bound to a client: its arguments are the key count (when not fixed), KEYS, then ARGV. */
 export type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
@@ -43,11 +44,14 @@ export class Script {
   }
 
   /**
-   * The script as a function on `client`, defined there with `defineCommand` unless a store already did
-   * (same name, so same source). ioredis then sends EVALSHA, and EVAL when the server answers NOSCRIPT
-   * (first use, restart, failover, SCRIPT FLUSH).
+   * The script as a function on `client`: EVALSHA, and EVAL when the server answers NOSCRIPT (first use,
+   * restart, failover, SCRIPT FLUSH), each sent as its own command (send.ts). A client from another copy
+   * of ioredis gets the script defined with `defineCommand` instead, unless a store already did (same
+   * name, so same source).
    */
   bind(client: RedisClient): ScriptFn {
+    const send = commandSender(client);
+    if (send !== undefined) return scriptSender(send, this);
     const target = client as unknown as Record<string, ScriptFn>;
     const { name, lua, numberOfKeys } = this;
     if (typeof target[name] !== 'function') {

@@ -33,6 +33,9 @@ function baseRedisOptions(connectTimeoutMs: number, maxDelayMs: number) {
     // No ioredis commandTimeout: it would arm and clear a timer per command, and the store's own deadline
     // (one timer for all calls in flight, deadlines.ts) already bounds every call at commandTimeoutMs.
     connectTimeout: connectTimeoutMs,
+    // TCP keepalive probes after 30 s idle (then at the kernel's interval): a peer that vanished while no
+    // call ran is noticed without waiting for a call to time out (liveness.ts covers connections in use).
+    keepAlive: 30_000,
     // Keep reconnecting forever, with capped exponential backoff.
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxDelayMs),
     // RESP2: no Lua reply of ours needs RESP3, and RESP2 replies are the simpler ones to parse.

@@ -21,9 +21,12 @@ export class Deadlines {
   #timerRefed = false;
   /** The rejection of a call whose deadline passed; a new error per call. */
   readonly #expired: () => Error;
+  /** Told once per timer run in which at least one call expired (liveness.ts probes the connection). */
+  readonly #onExpired: (() => void) | undefined;
 
-  constructor(expired: () => Error) {
+  constructor(expired: () => Error, onExpired?: () => void) {
     this.#expired = expired;
+    this.#onExpired = onExpired;
   }
 
   /** Starts `call` and bounds it (`bounded`); a `call` that throws rejects through `mapError` too. */
@@ -112,11 +115,14 @@ export class Deadlines {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     const now = performance.now();
+    let expired = false;
     while (this.#head !== undefined && this.#head.deadline <= now) {
       const entry = this.#head;
       this.#unlink(entry);
       entry.reject(this.#expired());
+      expired = true;
     }
     if (this.#head !== undefined) this.#arm(this.#head.deadline);
+    if (expired) this.#onExpired?.();
   };
 }

@@ -16,8 +16,9 @@ export interface RedisStoreOptions extends SessionStoreOptions {
    */
   url?: string;
   /**
-   * An ioredis `Redis` or `Cluster` you created. It stays yours: the store defines its scripts on it
-   * under namespaced names, never changes its settings, and `close()` does not quit it.
+   * An ioredis `Redis` or `Cluster` you created. It stays yours: the store sends its scripts on it as
+   * commands of their own (outside any auto-pipeline), never changes its settings, never closes it when
+   * it answers nothing (it logs a warning), and `close()` does not quit it.
    * @default undefined
    */
   client?: RedisClient;
@@ -46,13 +47,15 @@ export interface RedisStoreOptions extends SessionStoreOptions {
   /**
    * Upper bound on one call, in milliseconds, waiting for a connection included; past it the call
    * rejects with SessionStoreUnavailableError (the outcome of a write is then unknown). Applies to clients
-   * you pass in too. Must be positive.
+   * you pass in too. Also how long a PING sent after such a timeout may take before the connection is
+   * taken for dead and replaced (docs/operations.md, "A lost route"). Must be positive.
    * @default 2000
    */
   commandTimeoutMs?: number;
   /**
-   * Time allowed to open one TCP/TLS connection, in milliseconds. Only for connections the store creates;
-   * must be positive.
+   * Time allowed to open one TCP/TLS connection, in milliseconds, and then again for its handshake (ready
+   * check, AUTH, SELECT) to be answered; a connection past either is dropped and opened anew. Only for
+   * connections the store creates; must be positive.
    * @default 2000
    */
   connectTimeoutMs?: number;

@@ -1,0 +1,55 @@
+// How the store puts its scripts on the wire: each call as its own ioredis Command through
+// client.sendCommand, the path ioredis takes for any command when autopipelining is off. On a client passed
+// in with `enableAutoPipelining`, a script defined with defineCommand would instead wait for the client's
+// next auto-pipeline, and ioredis runs one auto-pipeline at a time per connection, settling it only when
+// all of it has answered (and builds each pipeline with a copy of every script defined on the client).
+// Every call of the store is one command already, so it loses nothing by skipping that batching. The
+// store's plain commands (GET, EXISTS, PING) go through the client's own methods and so ride its
+// auto-pipeline, which measured faster for them.
+//
+// The client's keyPrefix still applies (as ioredis applies it to the commands it builds), so a store keeps
+// its keys where it had them. A client from another copy of ioredis keeps the ordinary path: its
+// sendCommand may not take our Command class.
+import { Cluster, Command, Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
+
+/** One Redis command of the store; string replies arrive as strings (utf8). */
+export type SendFn = (name: string, args: (string | number)[]) => Promise<unknown>;
+
+/** Whether `client` is from the ioredis copy this library imports (then it takes our Command objects). */
+export function takesOwnCommands(client: RedisClient): boolean {
+  return client instanceof Redis || client instanceof Cluster;
+}
+
+/** Sends one command on `client`, outside any auto-pipeline; undefined for a client of another ioredis. */
+export function commandSender(client: RedisClient): SendFn | undefined {
+  if (!takesOwnCommands(client)) return undefined;
+  const keyPrefix = (client.options as { keyPrefix?: string }).keyPrefix;
+  const options = keyPrefix
+    ? { keyPrefix, replyEncoding: 'utf8' as const }
+    : { replyEncoding: 'utf8' as const };
+  return (name, args) => client.sendCommand(new Command(name, args, options)) as Promise<unknown>;
+}
+
+/**
+ * A script as a function of its arguments (the key count first when not fixed, then KEYS, then ARGV):
+ * EVALSHA, and EVAL with the source when the server answers NOSCRIPT (first use, restart, failover,
+ * SCRIPT FLUSH).
+ */
+export function scriptSender(
+  send: SendFn,
+  script: { sha: string; lua: string; numberOfKeys?: number },
+): (...args: (string | number)[]) => Promise<unknown> {
+  const { sha, lua, numberOfKeys } = script;
+  const withSource = (args: (string | number)[]) => (error: unknown) => {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return send('eval', [lua, ...args]);
+  };
+  if (numberOfKeys === undefined) {
+    return (...args) => send('evalsha', [sha, ...args]).catch(withSource(args));
+  }
+  return (...args) => {
+    const full = [numberOfKeys, ...args];
+    return send('evalsha', [sha, ...full]).catch(withSource(full));
+  };
+}
