@@ -1,9 +1,10 @@
-// `npm run bench` runs every benchmark; `npm run bench -- memory` or `-- redis` runs one part.
+// `npm run bench` runs every benchmark; `npm run bench -- memory`, `-- redis` or `-- history` runs one part.
+import { runHistoryBench } from './history.js';
 import { describeMachine } from './lib.js';
 import { runMemoryBench } from './memory.js';
 import { runRedisBench } from './redis.js';
 
-const PARTS = ['memory', 'redis'] as const;
+const PARTS = ['memory', 'redis', 'history'] as const;
 type Part = (typeof PARTS)[number];
 
 function selectedParts(argv: string[]): Part[] {
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   // Budgets keep a full run under about three minutes on two cores.
   if (parts.includes('memory')) await runMemoryBench({ timeMs: 400, warmupMs: 150, rounds: 4 });
   if (parts.includes('redis')) await runRedisBench({ timeMs: 300, warmupMs: 100, rounds: 5 });
+  if (parts.includes('history')) await runHistoryBench({ timeMs: 300, warmupMs: 100, rounds: 5 });
   console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(1)} s; ${describeMachine()}`);
 }
 
