@@ -49,6 +49,9 @@ export {
 } from './store/records.js';
 export type {
   AppendItemsOptions,
+  BeginTurnOptions,
+  BeginTurnRecord,
+  BeginTurnResult,
   GetItemsOptions,
   GetOptions,
   GetOrCreateResult,
@@ -62,6 +65,7 @@ export type {
   UpdateOptions,
 } from './store/SessionStore.js';
 export {
+  DEFAULT_HISTORY_LIMIT,
   DEFAULT_MAX_ITEM_BYTES,
   DEFAULT_MAX_ITEMS,
   DEFAULT_MAX_SESSION_BYTES,

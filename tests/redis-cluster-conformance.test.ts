@@ -3,6 +3,7 @@
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_BUCKETS, RedisSessionStore } from '../src/index.js';
+import { itemsKey } from '../src/redis/keys.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
 import { type ClusterHandle, startCluster } from './helpers/redis-cluster.js';
 import { redisCommand } from './helpers/redis-resp.js';
@@ -31,8 +32,13 @@ describeSessionStoreConformance('RedisSessionStore (Cluster)', ({ options }) => 
   clock: 'real',
   describe,
   it,
-  // Temporary: RedisSessionStore has no history scripts yet (its history methods reject).
-  history: false,
+  history: {
+    // Damaged or foreign history text, planted with RPUSH onto the session's items list.
+    appendRawItems: async (store, id, texts) => {
+      const { keyPrefix } = await store.getStats();
+      await (store as RedisSessionStore).client.rpush(itemsKey(keyPrefix as string, id), ...texts);
+    },
+  },
 });
 
 describe('RedisSessionStore on a Cluster', () => {

@@ -3,12 +3,20 @@
 // URL (RESP2), once on a client the user made with ioredis' defaults (RESP3, offline queue on).
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { RedisSessionStore } from '../src/index.js';
+import { RedisSessionStore, type SessionStore } from '../src/index.js';
+import { itemsKey } from '../src/redis/keys.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
 import type { RedisServerHandle } from './helpers/redis-process.js';
 import { startRedis } from './helpers/redis-standalone.js';
 
 let server: RedisServerHandle;
+
+/** Plants history text as a damaged or foreign writer would: RPUSH onto the session's items list. */
+async function appendRawItems(store: SessionStore, id: string, texts: string[]): Promise<void> {
+  const { keyPrefix } = await store.getStats();
+  await (store as RedisSessionStore).client.rpush(itemsKey(keyPrefix as string, id), ...texts);
+}
+
 let userClient: Redis;
 let n = 0;
 
@@ -32,8 +40,7 @@ describeSessionStoreConformance(
     clock: 'real',
     describe,
     it,
-    // Temporary: RedisSessionStore has no history scripts yet (its history methods reject).
-    history: false,
+    history: { appendRawItems },
   },
 );
 
@@ -47,7 +54,6 @@ describeSessionStoreConformance(
     clock: 'real',
     describe,
     it,
-    // Temporary: RedisSessionStore has no history scripts yet (its history methods reject).
-    history: false,
+    history: { appendRawItems },
   },
 );

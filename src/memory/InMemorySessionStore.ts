@@ -3,7 +3,7 @@
 import { LRUCache } from 'lru-cache';
 import { cloneTrustedJsonObject } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
-import { SessionConflictError, SessionValidationError } from '../errors/errors.js';
+import { SessionConflictError, SessionStoreError, SessionValidationError } from '../errors/errors.js';
 import {
   endsWith,
   type HistoryWriteContext,
@@ -21,7 +21,12 @@ import {
   encodedSize,
   nextCounterValue,
 } from '../store/records.js';
-import { type GetOrCreateResult, SessionStore, type SessionStoreOptions } from '../store/SessionStore.js';
+import {
+  type BeginTurnRecord,
+  type GetOrCreateResult,
+  SessionStore,
+  type SessionStoreOptions,
+} from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { ExpiryHeap } from './ExpiryHeap.js';
 
@@ -231,6 +236,24 @@ export class InMemorySessionStore extends SessionStore {
     }
     this.#slide(entry, now);
     return value;
+  }
+
+  protected override async doBeginTurn(
+    id: string,
+    init: NormalizedInput,
+    ttlMs: number | undefined,
+    historyLimit: number,
+  ): Promise<BeginTurnRecord> {
+    // These hooks do all their work before they return (none awaits): called back to back, without an
+    // await between them, the whole turn runs in one turn of the event loop, atomic like the others.
+    const [{ created }, , session, items] = await Promise.all([
+      this.doGetOrCreate(id, init, ttlMs),
+      this.doIncrementCounter(id, 'messageCount', 1),
+      this.doGet(id, false),
+      this.doGetItems(id, historyLimit, false),
+    ]);
+    if (session === null) throw new SessionStoreError('beginTurn: the session it created is absent');
+    return { session, created, items };
   }
 
   protected async doTouch(id: string, ttlMs: number | undefined): Promise<boolean> {

@@ -4,12 +4,14 @@
 // or as null. This file holds the storage hooks; each concept they use has its own file beside it.
 import type { Cluster } from 'ioredis';
 import type { SessionData } from '../codec/SessionData.js';
-import { SessionDecodeError, SessionStoreError } from '../errors/errors.js';
-import { type GetOrCreateResult, SessionStore } from '../store/SessionStore.js';
+import { SessionDecodeError } from '../errors/errors.js';
+import type { GetOrCreateResult } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { type RedisClient, RedisConnection } from './connection.js';
 import { Deadlines } from './deadlines.js';
 import { ClusterFanout } from './fanout.js';
+import { RedisHistory } from './history.js';
+import { HISTORY, RedisHistoryHooks } from './historyHooks.js';
 import { BUCKETS, KeySpace } from './keys.js';
 import { WRITTEN_LENGTH } from './layout.js';
 import { optionsObject, type RedisStoreOptions, resolveRedisStoreOptions } from './options.js';
@@ -41,7 +43,7 @@ export declare namespace RedisSessionStore {
   type Options = RedisStoreOptions;
 }
 
-export class RedisSessionStore extends SessionStore {
+export class RedisSessionStore extends RedisHistoryHooks {
   readonly storeType = 'redis';
   readonly #connection: RedisConnection;
   readonly #client: RedisClient;
@@ -69,6 +71,10 @@ export class RedisSessionStore extends SessionStore {
       this.#connection.mode === 'cluster'
         ? new ClusterFanout(this.#client as Cluster, this.#keys.indexKeys, this.#scripts, this.logger)
         : undefined;
+    this[HISTORY] = new RedisHistory(this.#client, this.#keys, this.options, {
+      run: (id, call, replyError) => this.#run(id, call, replyError),
+      assertReplySize: (message, id) => this.#assertReplySize(message, id),
+    });
   }
 
   /** The ioredis client the store talks through (yours when you passed one). */
@@ -112,23 +118,11 @@ export class RedisSessionStore extends SessionStore {
     if (size !== undefined) this.assertSize(size, id);
   }
 
-  /** KEYS and the leading ARGV that set and getOrCreate share: id, TTL, default TTL, cap, createdAt. */
-  #writeArgs(id: string, input: NormalizedInput, ttlMs: number | undefined): (string | number)[] {
-    return [
-      ...this.#keys.forWrite(id),
-      id,
-      ttlMs ?? '',
-      this.options.defaultTtlMs,
-      this.#maxLifetime,
-      input.createdAt?.getTime() ?? '',
-    ];
-  }
-
   protected async doGet(id: string, touch: boolean): Promise<SessionData | null> {
-    const [key, index] = this.#keys.of(id);
+    const [key, index, items] = this.#keys.withItems(id);
     // Without touch a read changes nothing: a plain GET of the record, no script.
     if (touch) {
-      const reply = await this.#run(id, () => this.#scripts.get(key, index, id, this.#maxLifetime));
+      const reply = await this.#run(id, () => this.#scripts.get(key, index, items, id, this.#maxLifetime));
       return reply === 0 ? null : decodeTouched(id, reply);
     }
     const reply = await this.#run(id, () => this.#client.get(key));
@@ -138,7 +132,9 @@ export class RedisSessionStore extends SessionStore {
   protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
     const { rest, size } = encodeInput(id, input);
     this.assertSize(size, id);
-    const pending = this.#run(id, () => this.#scripts.set(...this.#writeArgs(id, input, ttlMs), size, rest));
+    const pending = this.#run(id, () =>
+      this.#scripts.set(...this[HISTORY].writeArgs(id, input, ttlMs), size, rest),
+    );
     // Built while Redis works: only the reply's times and version are left for after it.
     let session: SessionData;
     try {
@@ -167,7 +163,7 @@ export class RedisSessionStore extends SessionStore {
     }
     const reply = await this.#run(id, () =>
       this.#scripts.getOrCreate(
-        ...this.#writeArgs(id, input, ttlMs),
+        ...this[HISTORY].writeArgs(id, input, ttlMs),
         size,
         rest,
         this.options.touchOnGet ? '1' : '0',
@@ -231,7 +227,7 @@ export class RedisSessionStore extends SessionStore {
 
   protected async doTouch(id: string, ttlMs: number | undefined): Promise<boolean> {
     const reply = await this.#run(id, () =>
-      this.#scripts.touch(...this.#keys.of(id), id, ttlMs ?? '', this.#maxLifetime),
+      this.#scripts.touch(...this.#keys.withItems(id), id, ttlMs ?? '', this.#maxLifetime),
     );
     return reply === 1;
   }
@@ -289,34 +285,9 @@ export class RedisSessionStore extends SessionStore {
     return (await this.#run(undefined, () => this.#client.ping())) === 'PONG';
   }
 
-  // History scripts come in the next change; until then every history method rejects.
-  protected async doAppendItems(): Promise<number> {
-    throw historyUnavailable();
-  }
-
-  protected async doGetItems(): Promise<string[]> {
-    throw historyUnavailable();
-  }
-
-  protected async doPopItem(): Promise<string | null> {
-    throw historyUnavailable();
-  }
-
-  protected async doReplaceItems(): Promise<number> {
-    throw historyUnavailable();
-  }
-
-  protected async doClearItems(): Promise<number> {
-    throw historyUnavailable();
-  }
-
   protected async doClose(): Promise<void> {
     // Calls still waiting keep their deadlines; with none left the shared timer has nothing to do.
     this.#deadlines.stopIfIdle();
     await this.#connection.close();
   }
-}
-
-function historyUnavailable(): SessionStoreError {
-  return new SessionStoreError('Conversation history is not available on RedisSessionStore yet');
 }

@@ -63,6 +63,22 @@ export function opKey(prefix: string, bucket: number, opId: string): string {
   return `${prefix}{b${bucket}}:op:${opId}`;
 }
 
+/**
+ * `<prefix>{b<N>}:h:<id>`: the list of one session's history items (RPUSH order, oldest first). Same hash
+ * tag as the session key: one slot, so one script reaches both; its expiry is always the record's.
+ */
+export function itemsKey(prefix: string, id: string, bucket = bucketOf(id)): string {
+  return `${prefix}{b${bucket}}:h:${id}`;
+}
+
+/**
+ * `<prefix>{b<N>}:o:<id>`: the hash of the operation ids a caller gave to one session's history writes,
+ * each field `<expiresAt ms> <payload digest> <first length>`. Dropped with the items (clearItems, delete).
+ */
+export function operationIdsKey(prefix: string, id: string, bucket = bucketOf(id)): string {
+  return `${prefix}{b${bucket}}:o:${id}`;
+}
+
 /** Every index shard, in the order listActive pages through them. */
 export function allIndexKeys(prefix: string): string[] {
   return Array.from({ length: BUCKETS }, (_, bucket) => indexKey(prefix, bucket));
@@ -101,11 +117,25 @@ export class KeySpace {
     return [(this.#sessionPrefixes[bucket] as string) + id, this.indexKeys[bucket] as string];
   }
 
-  /** The key count and KEYS of a write script: session, index shard and, when used, a new operation id. */
+  /** The session's key, its index shard and its items: the KEYS of get with touch, touch and getItems. */
+  withItems(id: string): [string, string, string] {
+    const bucket = bucketOf(id);
+    return [
+      (this.#sessionPrefixes[bucket] as string) + id,
+      this.indexKeys[bucket] as string,
+      itemsKey(this.prefix, id, bucket),
+    ];
+  }
+
+  /**
+   * The key count and KEYS of a write script: session, index shard, items, history operation ids and,
+   * when used, a new internal operation id (KEYS[5]).
+   */
   forWrite(id: string): (string | number)[] {
-    const [key, index] = this.of(id);
-    if (!this.opIds) return [2, key, index];
+    const bucket = bucketOf(id);
+    const keys = [...this.withItems(id), operationIdsKey(this.prefix, id, bucket)];
+    if (!this.opIds) return [4, ...keys];
     this.#opSeq += 1;
-    return [3, key, index, opKey(this.prefix, bucketOf(id), `${this.#opPrefix}${this.#opSeq.toString(36)}`)];
+    return [5, ...keys, opKey(this.prefix, bucket, `${this.#opPrefix}${this.#opSeq.toString(36)}`)];
   }
 }

@@ -76,8 +76,9 @@ export const lua = (...parts: string[]): string => parts.join('');
 
 // The steps the writes share, as inline Lua: statements spliced into each script where they run, not
 // helper functions, because a helper defined in a script is a closure created on every call. They follow
-// every script's conventions: KEYS[1] the session key, KEYS[2] its index shard, KEYS[3] the operation id
-// key when the call carries one, ARGV[1] the session id.
+// every script's conventions: KEYS[1] the session key, KEYS[2] its index shard, KEYS[3] its history items
+// (keys.ts itemsKey), and for writes KEYS[4] its history operation ids and KEYS[5] the operation id key
+// when the call carries one; ARGV[1] the session id.
 
 /** The server clock in epoch ms, as the local `now`. */
 export const NOW = `
@@ -103,20 +104,20 @@ if not string.find(${text}, '${HEADER_LUA_PATTERN}') then error('SESSDECODE (rec
 `;
 
 // Writes that a connection drop can make ioredis send twice (a Cluster re-sends a node's queued commands;
-// a client with autoResendUnfulfilledCommands re-sends after a reconnect) carry an operation id: KEYS[3],
+// a client with autoResendUnfulfilledCommands re-sends after a reconnect) carry an operation id: KEYS[5],
 // a key in the session's slot. The first run records its outcome there for OP_WINDOW_MS; a later run with
-// the same id finds it and replies as the first did, writing nothing. Without KEYS[3] nothing changes.
+// the same id finds it and replies as the first did, writing nothing. Without KEYS[5] nothing changes.
 const OP_WINDOW_MS = 60_000;
 /** The local `done`: the outcome an earlier send of this call recorded, or a false value. */
 export const OP_DONE = `
-local done = KEYS[3] and redis.call('GET', KEYS[3])
+local done = KEYS[5] and redis.call('GET', KEYS[5])
 `;
 /**
  * Records this call's outcome (a Lua string expression). Run before the first write, so that under
  * maxmemory (noeviction) a refused script writes nothing.
  */
 export const recordOutcome = (outcome: string): string => `
-if KEYS[3] then redis.call('SET', KEYS[3], ${outcome}, 'PX', '${OP_WINDOW_MS}') end
+if KEYS[5] then redis.call('SET', KEYS[5], ${outcome}, 'PX', '${OP_WINDOW_MS}') end
 `;
 
 /** The local `ex`: `now` plus the TTL, capped at createdAt plus the max lifetime (ms, or '' for none). */
@@ -129,12 +130,14 @@ end
 `;
 
 /**
- * Moves the key's expiry and its index entry to `ex`, for a record whose header already says so. The
- * expiry is formatted once here: a Lua number argument would be formatted twice, by Redis with %.17g.
+ * Moves the expiry of the record and of its items, and its index entry, to `ex`, for a record whose
+ * header already says so. PEXPIREAT of an absent items key is a no-op: no EXISTS first. The expiry is
+ * formatted once here: a Lua number argument would be formatted twice, by Redis with %.17g.
  */
 export const MOVE_EXPIRY = `
 local exs = string.format('%d', ex)
 redis.call('PEXPIREAT', KEYS[1], exs)
+redis.call('PEXPIREAT', KEYS[3], exs)
 redis.call('ZADD', KEYS[2], exs, ARGV[1])
 `;
 
@@ -145,14 +148,17 @@ redis.call('ZADD', KEYS[2], exs, ARGV[1])
  * after the epoch (a createdAt before 1970 under a lifetime cap) has already expired: it is removed, as
  * Redis would remove it, rather than written (SET refuses such an expiry).
  */
-export const storeRecord = (record: string): string => `
+export const storeRecord = (record: string, fresh = 'false'): string => `
 if ex <= 0 then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[3])
   redis.call('ZREM', KEYS[2], ARGV[1])
 else
   local exs = string.format('%d', ex)
   redis.call('ZADD', KEYS[2], exs, ARGV[1])
   redis.call('SET', KEYS[1], ${record}, 'PXAT', exs)
+  -- The items take the record's expiry. A new session starts with none: items and operation ids that
+  -- outlived an evicted record are dropped.
+  if ${fresh} then redis.call('DEL', KEYS[3], KEYS[4]) else redis.call('PEXPIREAT', KEYS[3], exs) end
 end
 `;
 
@@ -164,7 +170,7 @@ end
  */
 export const writeNewAndReturn = (version: string, ttl: string, createdAt: string, size: string): string => `
 local head = string.format('${TAG}${fieldFormats(fieldIndex('messageCount'))}', ${version}, ${ttl}, ${createdAt}, now, now, ex, ${size})
-${recordOutcome('head')}${storeRecord('head .. ARGV[7]')}return head
+${recordOutcome('head')}${storeRecord('head .. ARGV[7]', `${version} == 1`)}return head
 `;
 
 /**

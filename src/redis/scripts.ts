@@ -46,7 +46,7 @@ import {
 import { Script, type ScriptFn } from './Script.js';
 
 /**
- * get with touch (get without touch is a plain GET). KEYS[1] session key, KEYS[2] index shard.
+ * get with touch (get without touch is a plain GET). KEYS[1] session key, KEYS[2] index shard, KEYS[3] items.
  * ARGV[1] session id, ARGV[2] max lifetime ms or ''.
  * Reply: 0 when absent, else { the record as it was read, lastActivity and expiresAt as written in its
  * place (layout.ts SLID_LENGTH characters) } (slideAndReturn).
@@ -57,7 +57,7 @@ if not s then return 0 end
 ${NOW}${slideAndReturn('ARGV[2]')}`;
 
 /**
- * set (create or replace). KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP_WINDOW_MS).
+ * set (create or replace). KEYS[1..4] session, index shard, items, operation ids; KEYS[5] op key (optional, OP_WINDOW_MS).
  * ARGV[1] id, ARGV[2] TTL ms or '' (keep the remembered one), ARGV[3] default TTL ms, ARGV[4] max lifetime
  * ms or '', ARGV[5] createdAt ms for a new session or '', ARGV[6] the encoded size for version 1 and that
  * createdAt (or now), ARGV[7] the rest of the record: messageCount as a header field, `\n`, then the data
@@ -93,7 +93,7 @@ end
 ${writeNewAndReturn('v', 'ttl', 'ca', 'size')}`;
 
 /**
- * getOrCreate. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP_WINDOW_MS).
+ * getOrCreate. KEYS[1..4] session, index shard, items, operation ids; KEYS[5] op key (optional, OP_WINDOW_MS).
  * ARGV[1] id, ARGV[2] TTL ms or '', ARGV[3] default TTL ms, ARGV[4] max lifetime ms or '',
  * ARGV[5] createdAt ms or '', ARGV[6] and ARGV[7] the encoded size and the rest of the record for a new
  * session (as for set), ARGV[8] '1' to touch an existing session / '0'.
@@ -113,7 +113,7 @@ local ca = tonumber(ARGV[5]) or now
 ${expiry('ttl', 'ca', 'ARGV[4]')}${writeNewAndReturn('1', 'ttl', 'ca', 'ARGV[6]')}`;
 
 /**
- * update. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP_WINDOW_MS).
+ * update. KEYS[1..4] session, index shard, items, operation ids; KEYS[5] op key (optional, OP_WINDOW_MS).
  * ARGV[1] id, ARGV[2] expected version or '', ARGV[3] maxSessionBytes, ARGV[4] max lifetime ms or '',
  * ARGV[5..8] new JSON text of userId, threadId, requestId and escalated, '' to keep; ARGV[9] new
  * messageCount or ''; ARGV[10] S = number of metadata sets, then S pairs (key JSON, value JSON); then
@@ -212,7 +212,7 @@ ${recordOutcome("'1'")}${storeRecord('out')}return out
 `;
 
 /**
- * incrementCounter. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP_WINDOW_MS).
+ * incrementCounter. KEYS[1..4] session, index shard, items, operation ids; KEYS[5] op key (optional, OP_WINDOW_MS).
  * ARGV[1] id, ARGV[2] '' for messageCount or the metadata key's JSON text, ARGV[3] delta (safe integer),
  * ARGV[4] max lifetime ms or '', ARGV[5] maxSessionBytes.
  * messageCount lives in the header: it is read and rewritten with GETRANGE/SETRANGE, the data untouched.
@@ -283,7 +283,7 @@ ${NOW}${expiry('ttl', 'ca', 'ARGV[4]')}${recordOutcome('out')}${storeRecord(
 `;
 
 /**
- * touch. KEYS[1] session key, KEYS[2] index shard.
+ * touch. KEYS[1] session key, KEYS[2] index shard, KEYS[3] items (they slide together).
  * ARGV[1] id, ARGV[2] new TTL ms or '' (keep the remembered one), ARGV[3] max lifetime ms or ''.
  * Reply: 1 touched, 0 absent. Only the header is read and rewritten.
  */
@@ -301,7 +301,7 @@ ${MOVE_EXPIRY}return 1
 `;
 
 /**
- * delete. KEYS[1] session key, KEYS[2] index shard, KEYS[3] operation id key (optional, see OP_WINDOW_MS).
+ * delete. KEYS[1..4] session, index shard, items, operation ids; KEYS[5] op key (optional, OP_WINDOW_MS).
  * ARGV[1] id.
  * Reply: 1 when a live session was deleted, else 0. The index entry goes either way. A second send of the
  * same call replies as the first did (also 0: a session created again in between is not deleted).
@@ -311,6 +311,7 @@ export const DELETE_LUA = `${OP_DONE}if done then return tonumber(done) end
 -- script at its first command that may grow memory, and DEL frees memory, so deleting works under
 -- maxmemory (noeviction), and once the script has written, the record's SET is let through.
 local n = redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[3], KEYS[4])
 redis.call('ZREM', KEYS[2], ARGV[1])
 ${recordOutcome("n == 1 and '1' or '0'")}return n
 `;
@@ -368,16 +369,16 @@ return total
 `;
 
 /**
- * Every script the store runs, by operation. get and touch take a fixed 2 keys; the writes take 2 keys, or
- * 3 with an operation id, and the index scripts one key per shard: those calls pass the key count first.
+ * Every script the store runs, by operation. get and touch take a fixed 3 keys; the writes take 4 keys, or
+ * 5 with an operation id, and the index scripts one key per shard: those calls pass the key count first.
  */
 export const SCRIPTS = {
-  get: new Script(GET_LUA, 2),
+  get: new Script(GET_LUA, 3),
   set: new Script(SET_LUA),
   getOrCreate: new Script(GET_OR_CREATE_LUA),
   update: new Script(UPDATE_LUA),
   increment: new Script(INCREMENT_LUA),
-  touch: new Script(TOUCH_LUA, 2),
+  touch: new Script(TOUCH_LUA, 3),
   delete: new Script(DELETE_LUA),
   count: new Script(COUNT_LUA),
   list: new Script(LIST_LUA),

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../codec/json.js';
 import type { SessionData, SessionInput, SessionPatch } from '../codec/SessionData.js';
-import { SessionStoreClosedError, SessionValidationError } from '../errors/errors.js';
+import { SessionStoreClosedError, SessionStoreError, SessionValidationError } from '../errors/errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import {
   type HistoryOperation,
@@ -134,6 +134,23 @@ export interface GetOrCreateResult {
   created: boolean;
 }
 
+export interface BeginTurnOptions extends TtlOptions {
+  /** Most recent items to return; a non-negative safe integer. @default 20 */
+  historyLimit?: number;
+}
+
+export interface BeginTurnResult extends GetOrCreateResult {
+  /** The most recent `historyLimit` items, chronological, before this turn. */
+  items: JsonObject[];
+}
+
+/** What `doBeginTurn` returns: the items still encoded (the base class decodes them). */
+export interface BeginTurnRecord extends GetOrCreateResult {
+  items: readonly EncodedItem[];
+}
+
+export const DEFAULT_HISTORY_LIMIT = 20;
+
 /** `getStats()` result: the common figures plus whatever the backend adds. */
 export interface SessionStoreStats {
   storeType: string;
@@ -262,6 +279,27 @@ export abstract class SessionStore implements AsyncDisposable {
       validateCounterField(field),
       validateSafeInteger(delta, 'delta'),
     );
+  }
+
+  /**
+   * Starts an agent turn: gets or creates the session (as `getOrCreate`), counts one message
+   * (`messageCount` + 1, atomically, as `incrementCounter`; the returned session shows the counted state
+   * and its version) and returns the most recent `historyLimit` items from before this turn.
+   */
+  async beginTurn(
+    sessionId: string,
+    init: SessionInput = {},
+    options?: BeginTurnOptions,
+  ): Promise<BeginTurnResult> {
+    this.assertOpen();
+    const id = validateSessionId(sessionId);
+    const input = validateInput(id, init, 'init');
+    if (init?.threadId === undefined) input.threadId = randomUUID();
+    const o = validateOptionsObject(options, 'options');
+    const ttlMs = validateTtl(o.ttlSeconds);
+    const limit = validateSafeInteger(o.historyLimit ?? DEFAULT_HISTORY_LIMIT, 'historyLimit', 0);
+    const { session, created, items } = await this.doBeginTurn(id, input, ttlMs, limit);
+    return { session, created, items: decodeItems(id, items) };
   }
 
   /**
@@ -470,6 +508,33 @@ export abstract class SessionStore implements AsyncDisposable {
   ): Promise<SessionData | null>;
   protected abstract doIncrementCounter(id: string, field: string, delta: number): Promise<number | null>;
   protected abstract doTouch(id: string, ttlMs: number | undefined): Promise<boolean>;
+
+  /**
+   * getOrCreate, then messageCount + 1, then the most recent `historyLimit` items (0: none). This default
+   * composes the other hooks (correct on any backend, four calls); a backend overrides it to do all of
+   * it in one atomic step. A session deleted between the steps is created again.
+   */
+  protected async doBeginTurn(
+    id: string,
+    init: NormalizedInput,
+    ttlMs: number | undefined,
+    historyLimit: number,
+  ): Promise<BeginTurnRecord> {
+    for (let attempt = 1; ; attempt++) {
+      const { created } = await this.doGetOrCreate(id, init, ttlMs);
+      const counted = await this.doIncrementCounter(id, 'messageCount', 1);
+      const session = counted === null ? null : await this.doGet(id, false);
+      if (session !== null) {
+        const items = historyLimit === 0 ? [] : await this.doGetItems(id, historyLimit, false);
+        return { session, created, items };
+      }
+      if (attempt >= 3) {
+        throw new SessionStoreError(
+          `Session ${JSON.stringify(id.slice(0, 64))} kept disappearing during beginTurn`,
+        );
+      }
+    }
+  }
 
   // History hooks. Items arrive encoded (canonical JSON text, each within maxItemBytes) and leave
   // encoded: the base class decodes what the read hooks return. Every history write slides the TTL of

@@ -1,6 +1,7 @@
 // The conformance groups, in the order they run. To add a group: write it in its own file with
 // `defineConformanceGroup(key, title, define)` and append it here; its key then becomes a switch in
 // `ConformanceOptions.groups` and a name `describeConformanceGroup` accepts.
+import { beginTurnGroup } from './beginTurn.js';
 import { closeGroup } from './close.js';
 import { countersGroup } from './counters.js';
 import { expiryGroup } from './expiry.js';
@@ -25,6 +26,7 @@ export const CONFORMANCE_GROUPS = [
   closeGroup,
   idsGroup,
   metadataGroup,
+  beginTurnGroup,
 ] as const;
 
 /** The key of one built-in group: `'getAndSet' | 'getOrCreate' | 'update' | …`. */
