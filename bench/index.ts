@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   console.log(`agent-session-store benchmarks (${parts.join(', ')})`);
   console.log(describeMachine());
   const started = performance.now();
-  // Budgets keep a full run under about three minutes on two cores.
+  // Budgets keep a full run under about four minutes on two cores.
   if (parts.includes('memory')) await runMemoryBench({ timeMs: 400, warmupMs: 150, rounds: 4 });
   if (parts.includes('redis')) await runRedisBench({ timeMs: 300, warmupMs: 100, rounds: 5 });
   if (parts.includes('history')) await runHistoryBench({ timeMs: 300, warmupMs: 100, rounds: 5 });
