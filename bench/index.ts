@@ -1,14 +1,15 @@
-// `npm run bench` runs every benchmark; `npm run bench -- memory`, `-- redis`, `-- network` or `-- clients`
-// runs one part. The network part's delay per direction: `npm run bench -- network --delay-ms=2` (or the
-// BENCH_DELAY_MS variable), 1 ms by default.
+// `npm run bench` runs every benchmark; `npm run bench -- memory`, `-- redis`, `-- history`, `-- network`
+// or `-- clients` runs one part. The network part's delay per direction: `npm run bench -- network
+// --delay-ms=2` (or the BENCH_DELAY_MS variable), 1 ms by default.
 
 import { runClientsBench } from './clients.js';
+import { runHistoryBench } from './history.js';
 import { describeMachine } from './lib.js';
 import { runMemoryBench } from './memory.js';
 import { runNetworkBench } from './network.js';
 import { runRedisBench } from './redis.js';
 
-const PARTS = ['memory', 'redis', 'network', 'clients'] as const;
+const PARTS = ['memory', 'redis', 'history', 'network', 'clients'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Selection {
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   // Budgets keep a full run under about four minutes on two cores.
   if (parts.includes('memory')) await runMemoryBench({ timeMs: 400, warmupMs: 150, rounds: 4 });
   if (parts.includes('redis')) await runRedisBench({ timeMs: 300, warmupMs: 100, rounds: 5 });
+  if (parts.includes('history')) await runHistoryBench({ timeMs: 300, warmupMs: 100, rounds: 5 });
   if (parts.includes('network')) await runNetworkBench({ delayMs, calls });
   if (parts.includes('clients')) await runClientsBench();
   console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(1)} s; ${describeMachine()}`);
