@@ -22,6 +22,7 @@ export {
   ToolTimeoutError,
 } from './agent/errors.js';
 export { createRuleEscalationPolicy } from './agent/escalationPolicy.js';
+export { redact } from './agent/facts.js';
 export { ToolRunner } from './agent/ToolRunner.js';
 export type { AgentEvent, AgentResponse, GenerateResponse, ProcessMessageInput } from './agent/types.js';
 export type { JsonObject, JsonValue } from './codec/json.js';
