@@ -1,6 +1,7 @@
 // The store's connection: the ioredis client for each mode (a client you pass, a URL, a Cluster, a
 // Sentinel-managed primary), the watch over its readiness that lets calls wait for it (bounded) or fail
-// fast, and closing it.
+// fast, and closing it. A connection that stays open but answers nothing (a lost route) is detected and
+// replaced by liveness.ts.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { SessionStoreConfigError } from '../errors/errors.js';
 import type { Logger } from '../logger.js';
