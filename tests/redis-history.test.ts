@@ -35,7 +35,7 @@ describe('one command on the wire per history method', () => {
     try {
       const store = newStore();
       const touchless = newStore({ touchOnGet: false });
-      // Warm-up: connect and load every script once (EVALSHA → NOSCRIPT → EVAL happens only here).
+      // Warm-up: connect and load every script once (the first call of each script is an EVAL).
       for (const s of [store, touchless]) {
         await s.appendItems('warm', [{ a: 1 }]);
         await s.getItems('warm');

@@ -51,7 +51,7 @@ describe('one command on the wire per method', () => {
     try {
       const store = newStore();
       const touchless = newStore({ touchOnGet: false });
-      // Warm-up: connect and load every script once (EVALSHA → NOSCRIPT → EVAL happens only here).
+      // Warm-up: connect and load every script once (the first call of each script is an EVAL).
       for (const s of [store, touchless]) {
         await s.set('warm', { metadata: { a: 1 } });
         await s.get('warm');

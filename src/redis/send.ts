@@ -32,24 +32,30 @@ export function commandSender(client: RedisClient): SendFn | undefined {
 }
 
 /**
- * A script as a function of its arguments (the key count first when not fixed, then KEYS, then ARGV):
- * EVALSHA, and EVAL with the source when the server answers NOSCRIPT (first use, restart, failover,
- * SCRIPT FLUSH).
+ * A script as a function of its arguments (the key count first when not fixed, then KEYS, then ARGV).
+ * Until one call has succeeded, calls send EVAL with the source, which loads the script on the server; from
+ * then on EVALSHA. Sending EVALSHA first and EVAL on NOSCRIPT would put the first calls' retries behind the
+ * calls sent after them, and a connection keeps its calls in the order they were made. A NOSCRIPT later
+ * (restart, failover, SCRIPT FLUSH, another Cluster node) still falls back to EVAL.
  */
 export function scriptSender(
   send: SendFn,
   script: { sha: string; lua: string; numberOfKeys?: number },
 ): (...args: (string | number)[]) => Promise<unknown> {
   const { sha, lua, numberOfKeys } = script;
+  let loaded = false;
+  const markLoaded = (reply: unknown) => {
+    loaded = true;
+    return reply;
+  };
   const withSource = (args: (string | number)[]) => (error: unknown) => {
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
     return send('eval', [lua, ...args]);
   };
-  if (numberOfKeys === undefined) {
-    return (...args) => send('evalsha', [sha, ...args]).catch(withSource(args));
-  }
-  return (...args) => {
-    const full = [numberOfKeys, ...args];
-    return send('evalsha', [sha, ...full]).catch(withSource(full));
-  };
+  const call = (args: (string | number)[]) =>
+    loaded
+      ? send('evalsha', [sha, ...args]).catch(withSource(args))
+      : send('eval', [lua, ...args]).then(markLoaded);
+  if (numberOfKeys === undefined) return (...args) => call(args);
+  return (...args) => call([numberOfKeys, ...args]);
 }
