@@ -12,6 +12,7 @@ import {
   staleSuffixError,
 } from '../store/history.js';
 import type { EncodedItem } from '../store/items.js';
+import { SESSION_STORE_OPTION_NAMES } from '../store/options.js';
 import {
   applyCounter,
   applyPatch,
@@ -24,7 +25,6 @@ import {
 import {
   type BeginTurnRecord,
   type GetOrCreateResult,
-  SESSION_STORE_OPTION_NAMES,
   SessionStore,
   type SessionStoreOptions,
 } from '../store/SessionStore.js';
