@@ -79,7 +79,7 @@ export class InMemorySessionStore extends SessionStore {
     // not shared with another field, so it can be updated in place rather than reallocated.
     if (entry.session.expiresAt === null) entry.session.expiresAt = new Date(at);
     else entry.session.expiresAt.setTime(at);
-    // Expiry usually moves later, and then the existing node suffices (see Entry.scheduledMs).
+    // Expiry usually moves later, and then the existing node suffices (see Entry.scheduledMs in entry.ts).
     if (at < entry.scheduledMs) {
       entry.scheduledMs = at;
       this.#expiries.push(at, entry);
