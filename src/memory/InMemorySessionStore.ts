@@ -3,7 +3,7 @@
 import { LRUCache } from 'lru-cache';
 import { cloneTrustedJsonObject } from '../codec/json.js';
 import type { SessionData } from '../codec/SessionData.js';
-import { SessionConflictError, SessionStoreError, SessionValidationError } from '../errors/errors.js';
+import { SessionConflictError, SessionStoreError } from '../errors/errors.js';
 import {
   endsWith,
   type HistoryWriteContext,
@@ -21,44 +21,18 @@ import {
   encodedSize,
   nextCounterValue,
 } from '../store/records.js';
-import {
-  type BeginTurnRecord,
-  type GetOrCreateResult,
-  SESSION_STORE_OPTION_NAMES,
-  SessionStore,
-  type SessionStoreOptions,
-} from '../store/SessionStore.js';
-import { type NormalizedInput, type NormalizedPatch, rejectUnknownOptions } from '../store/validation.js';
+import { type BeginTurnRecord, type GetOrCreateResult, SessionStore } from '../store/SessionStore.js';
+import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { ExpiryHeap } from './ExpiryHeap.js';
+import { draftOf, type Entry } from './entry.js';
+import { compactExpiries, purgeExpired } from './expiry.js';
+import {
+  type InMemorySessionStoreOptions,
+  rejectUnknownMemoryOptions,
+  resolveMemoryOptions,
+} from './options.js';
 
-export interface InMemorySessionStoreOptions extends SessionStoreOptions {
-  /** Most sessions kept; past it the least recently used one is evicted. Default 10,000. */
-  maxSessions?: number;
-  /** Clock in epoch milliseconds. Default `Date.now`; inject one to test expiry without sleeping. */
-  now?: () => number;
-}
-
-/** Every option InMemorySessionStore accepts; a Record over the interface's keys, so none can be missed. */
-const MEMORY_OPTIONS: Record<Exclude<keyof InMemorySessionStoreOptions, keyof SessionStoreOptions>, true> = {
-  maxSessions: true,
-  now: true,
-};
-const KNOWN_OPTIONS = [...SESSION_STORE_OPTION_NAMES, ...Object.keys(MEMORY_OPTIONS)];
-
-interface Entry {
-  session: SessionData;
-  ttlMs: number;
-  expiresAtMs: number;
-  /**
-   * Time of this entry's earliest node in the expiry heap; never later than `expiresAtMs`. A slide that
-   * moves expiry later pushes nothing: the early node surfaces first and is pushed again at the new expiry.
-   */
-  scheduledMs: number;
-  /** The history, oldest first, as canonical JSON text: decoding on read hands out fresh copies. */
-  items: EncodedItem[];
-  /** Operation ids of history writes; created on first use. */
-  operations: OperationLog | undefined;
-}
+export type { InMemorySessionStoreOptions } from './options.js';
 
 /** The types that go with the class: `InMemorySessionStore.Options`. */
 export declare namespace InMemorySessionStore {
@@ -74,19 +48,9 @@ export class InMemorySessionStore extends SessionStore {
   #evictions = 0;
 
   constructor(options: InMemorySessionStoreOptions = {}) {
-    rejectUnknownOptions(options, KNOWN_OPTIONS, 'InMemorySessionStore');
+    rejectUnknownMemoryOptions(options);
     super(options);
-    const { maxSessions = 10_000, now = Date.now } = options;
-    if (!Number.isSafeInteger(maxSessions) || maxSessions < 1) {
-      throw new SessionValidationError('maxSessions option must be a positive integer', {
-        field: 'maxSessions',
-      });
-    }
-    if (typeof now !== 'function') {
-      throw new SessionValidationError('now option must be a function returning epoch milliseconds', {
-        field: 'now',
-      });
-    }
+    const { maxSessions, now } = resolveMemoryOptions(options);
     this.#now = now;
     this.#cache = new LRUCache<string, Entry>({
       max: maxSessions,
@@ -115,7 +79,7 @@ export class InMemorySessionStore extends SessionStore {
     // not shared with another field, so it can be updated in place rather than reallocated.
     if (entry.session.expiresAt === null) entry.session.expiresAt = new Date(at);
     else entry.session.expiresAt.setTime(at);
-    // Expiry usually moves later, and then the existing node suffices (see Entry.scheduledMs).
+    // Expiry usually moves later, and then the existing node suffices (see Entry.scheduledMs in entry.ts).
     if (at < entry.scheduledMs) {
       entry.scheduledMs = at;
       this.#expiries.push(at, entry);
@@ -125,29 +89,11 @@ export class InMemorySessionStore extends SessionStore {
   }
 
   #compact(): void {
-    const nodes: [number, Entry][] = [];
-    for (const entry of this.#cache.values()) {
-      entry.scheduledMs = entry.expiresAtMs;
-      nodes.push([entry.expiresAtMs, entry]);
-    }
-    this.#expiries.rebuild(nodes);
+    compactExpiries(this.#cache, this.#expiries);
   }
 
   #purge(now: number): number {
-    let removed = 0;
-    this.#expiries.popDue(now, (entry, at) => {
-      const id = entry.session.sessionId;
-      // Only the entry's scheduled node counts; other nodes belong to replaced entries or earlier plans.
-      if (entry.scheduledMs !== at || this.#cache.peek(id) !== entry) return;
-      if (entry.expiresAtMs <= now) {
-        this.#cache.delete(id);
-        removed += 1;
-      } else {
-        // Slid since this node was pushed: schedule it at its current expiry, which lies after `now`.
-        entry.scheduledMs = entry.expiresAtMs;
-        this.#expiries.push(entry.expiresAtMs, entry);
-      }
-    });
+    const removed = purgeExpired(this.#cache, this.#expiries, now);
     this.#expiredSinceCleanup += removed;
     return removed;
   }
@@ -430,14 +376,4 @@ export class InMemorySessionStore extends SessionStore {
     this.#cache.clear();
     this.#expiries.rebuild([]);
   }
-}
-
-/**
- * A copy of a stored session for a write to change and then take its place. Writes replace top-level
- * fields and metadata keys and never change a value in place (applyPatch, applyCounter), so copying those
- * two levels is enough; nested values stay shared with the record being replaced.
- */
-function draftOf(session: SessionData): SessionData {
-  // Spread defines own data properties: a `__proto__` metadata key stays plain data.
-  return { ...session, metadata: { ...session.metadata } };
 }

@@ -4,18 +4,16 @@
 // or as null. This file holds the storage hooks; each concept they use has its own file beside it.
 import type { Cluster } from 'ioredis';
 import type { SessionData } from '../codec/SessionData.js';
-import { SessionDecodeError } from '../errors/errors.js';
 import type { GetOrCreateResult } from '../store/SessionStore.js';
 import type { NormalizedInput, NormalizedPatch } from '../store/validation.js';
 import { type RedisAclOptions, redisAclRules } from './acl.js';
 import { type RedisClient, RedisConnection } from './connection.js';
 import { Deadlines } from './deadlines.js';
-import { type Durability, UnconfirmedWrite, writeConnectionOptions } from './durability.js';
+import { type Durability, writeConnectionOptions } from './durability.js';
 import { ClusterFanout } from './fanout.js';
 import { RedisHistory } from './history.js';
 import { HISTORY, RedisHistoryHooks } from './historyHooks.js';
 import { BUCKETS, KeySpace } from './keys.js';
-import { WRITTEN_LENGTH } from './layout.js';
 import { LivenessWatch } from './liveness.js';
 import { optionsObject, type RedisStoreOptions, resolveRedisStoreOptions } from './options.js';
 import {
@@ -24,18 +22,20 @@ import {
   decodeTouched,
   encodeInput,
   encodePatch,
+  getOrCreateReply,
   keyText,
   writtenSession,
 } from './record.js';
 import {
   conflictInReply,
   counterInReply,
+  counterReply,
   integerReply,
-  mapRedisError,
   noReply,
   sizeInReply,
   stringsReply,
 } from './replies.js';
+import { CallRunner } from './runner.js';
 import type { ScriptFn } from './Script.js';
 import { bindScripts, SCRIPTS, type ScriptName } from './scripts.js';
 
@@ -64,6 +64,8 @@ export class RedisSessionStore extends RedisHistoryHooks {
   readonly #client: RedisClient;
   readonly #timeoutMs: number;
   readonly #deadlines: Deadlines;
+  /** Every call to Redis goes through `run`: readiness, deadline and error mapping (runner.ts). */
+  readonly #calls: CallRunner;
   readonly #liveness: LivenessWatch;
   readonly #keys: KeySpace;
   readonly #scripts: Record<ScriptName, ScriptFn>;
@@ -89,6 +91,7 @@ export class RedisSessionStore extends RedisHistoryHooks {
       resolved.durability === undefined
         ? undefined
         : new RedisConnection(writeConnectionOptions(resolved), this.logger);
+    this.#calls = new CallRunner(this.#connection, this.#writer, this.#deadlines, timeoutMs);
     this.#scripts = bindScripts(SCRIPTS, this.#client, resolved.durability, this.#writer?.client);
     this.#keys = new KeySpace(resolved.keyPrefix, this.#connection.mayResend);
     this.#fanout =
@@ -100,7 +103,7 @@ export class RedisSessionStore extends RedisHistoryHooks {
       this.#keys,
       this.options,
       {
-        run: (id, call, replyError) => this.#run(id, call, replyError),
+        run: (id, call, replyError) => this.#calls.run(id, call, replyError),
         assertReplySize: (message, id) => this.#assertReplySize(message, id),
       },
       resolved.durability,
@@ -113,45 +116,6 @@ export class RedisSessionStore extends RedisHistoryHooks {
     return this.#client;
   }
 
-  /**
-   * Runs one Redis call under the store's deadline and maps every failure: Redis and ioredis errors become
-   * SessionStoreUnavailableError, our own SESS* replies the typed errors (`replyError`), WRONGTYPE a
-   * SessionDecodeError (replies.ts).
-   */
-  #run<T>(
-    id: string | undefined,
-    call: () => Promise<T>,
-    replyError?: (message: string) => Error | undefined,
-  ): Promise<T> {
-    const deadline = performance.now() + this.#timeoutMs;
-    // Never throws: a replyError that throws (assertSize does) gives the error it threw.
-    const mapError = (error: unknown): unknown => {
-      if (error instanceof UnconfirmedWrite) return error.forSession(id);
-      const message = error instanceof Error ? error.message : '';
-      try {
-        return (message.startsWith('SESS') ? replyError?.(message) : undefined) ?? mapRedisError(id, error);
-      } catch (thrown) {
-        return thrown;
-      }
-    };
-    const writer = this.#writer;
-    if (writer !== undefined && writer.client.status !== 'ready') {
-      // Any call may be a durable write: wait for both connections (they go to the same servers).
-      return Promise.all([this.#connection.whenReady(deadline), writer.whenReady(deadline)]).then(
-        () => this.#deadlines.send(call, deadline, mapError),
-        (error: unknown) => Promise.reject(mapError(error)),
-      );
-    }
-    if (this.#client.status !== 'ready') {
-      return this.#connection.whenReady(deadline).then(
-        () => this.#deadlines.send(call, deadline, mapError),
-        (error: unknown) => Promise.reject(mapError(error)),
-      );
-    }
-    // The common case without an async frame of its own: one promise between the caller and ioredis.
-    return this.#deadlines.send(call, deadline, mapError);
-  }
-
   /** Throws the store's size error for a script's `SESSSIZE <bytes>` reply. */
   #assertReplySize(message: string, id: string): void {
     const size = sizeInReply(message);
@@ -162,17 +126,19 @@ export class RedisSessionStore extends RedisHistoryHooks {
     const [key, index, items] = this.#keys.withItems(id);
     // Without touch a read changes nothing: a plain GET of the record, no script.
     if (touch) {
-      const reply = await this.#run(id, () => this.#scripts.get(key, index, items, id, this.#maxLifetime));
+      const reply = await this.#calls.run(id, () =>
+        this.#scripts.get(key, index, items, id, this.#maxLifetime),
+      );
       return reply === 0 ? null : decodeTouched(id, reply);
     }
-    const reply = await this.#run(id, () => this.#client.get(key));
+    const reply = await this.#calls.run(id, () => this.#client.get(key));
     return reply === null ? null : decodeRecord(id, reply);
   }
 
   protected async doSet(id: string, input: NormalizedInput, ttlMs: number | undefined): Promise<SessionData> {
     const { rest, size } = encodeInput(id, input);
     this.assertSize(size, id);
-    const pending = this.#run(id, () =>
+    const pending = this.#calls.run(id, () =>
       this.#scripts.set(...this[HISTORY].writeArgs(id, input, ttlMs), size, rest),
     );
     // Built while Redis works: only the reply's times and version are left for after it.
@@ -201,7 +167,7 @@ export class RedisSessionStore extends RedisHistoryHooks {
       if (existing !== null) return { session: existing, created: false };
       this.assertSize(size, id);
     }
-    const reply = await this.#run(id, () =>
+    const reply = await this.#calls.run(id, () =>
       this.#scripts.getOrCreate(
         ...this[HISTORY].writeArgs(id, input, ttlMs),
         size,
@@ -209,12 +175,7 @@ export class RedisSessionStore extends RedisHistoryHooks {
         this.options.touchOnGet ? '1' : '0',
       ),
     );
-    if (typeof reply === 'string' && reply.length === WRITTEN_LENGTH) {
-      return { session: completeWritten(id, writtenSession(id, input), reply), created: true };
-    }
-    // An existing session: touched (the record and the fields the slide wrote) or as stored.
-    const session = Array.isArray(reply) ? decodeTouched(id, reply) : decodeRecord(id, reply);
-    return { session, created: false };
+    return getOrCreateReply(id, input, reply);
   }
 
   protected async doUpdate(
@@ -229,7 +190,7 @@ export class RedisSessionStore extends RedisHistoryHooks {
       this.#maxLifetime,
       patch,
     );
-    const reply = await this.#run(
+    const reply = await this.#calls.run(
       id,
       () => this.#scripts.update(...this.#keys.forWrite(id), ...args),
       (message) => {
@@ -243,7 +204,7 @@ export class RedisSessionStore extends RedisHistoryHooks {
   protected async doIncrementCounter(id: string, field: string, delta: number): Promise<number | null> {
     const isCount = field === 'messageCount';
     const label = isCount ? 'messageCount' : `metadata[${JSON.stringify(field)}]`;
-    const reply = await this.#run(
+    const reply = await this.#calls.run(
       id,
       () =>
         this.#scripts.increment(
@@ -259,34 +220,31 @@ export class RedisSessionStore extends RedisHistoryHooks {
         return counterInReply(message, label, delta);
       },
     );
-    if (reply === 0) return null;
-    const value = Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
-    if (!Number.isSafeInteger(value)) throw new SessionDecodeError(`Unexpected counter reply from Redis`);
-    return value;
+    return counterReply(reply);
   }
 
   protected async doTouch(id: string, ttlMs: number | undefined): Promise<boolean> {
-    const reply = await this.#run(id, () =>
+    const reply = await this.#calls.run(id, () =>
       this.#scripts.touch(...this.#keys.withItems(id), id, ttlMs ?? '', this.#maxLifetime),
     );
     return reply === 1;
   }
 
   protected async doDelete(id: string): Promise<boolean> {
-    const reply = await this.#run(id, () => this.#scripts.delete(...this.#keys.forWrite(id), id));
+    const reply = await this.#calls.run(id, () => this.#scripts.delete(...this.#keys.forWrite(id), id));
     return reply === 1;
   }
 
   protected async doExists(id: string): Promise<boolean> {
     const [key] = this.#keys.of(id);
-    return (await this.#run(id, () => this.#client.exists(key))) === 1;
+    return (await this.#calls.run(id, () => this.#client.exists(key))) === 1;
   }
 
   protected async doListActive(limit: number, offset: number): Promise<string[]> {
     const fanout = this.#fanout;
     // On a Cluster, one deadline over both rounds of the fan-out.
-    if (fanout !== undefined) return this.#run(undefined, () => fanout.list(limit, offset));
-    const ids = await this.#run(undefined, () =>
+    if (fanout !== undefined) return this.#calls.run(undefined, () => fanout.list(limit, offset));
+    const ids = await this.#calls.run(undefined, () =>
       this.#scripts.list(BUCKETS, ...this.#keys.indexKeys, offset, limit),
     );
     return stringsReply(ids);
@@ -303,9 +261,9 @@ export class RedisSessionStore extends RedisHistoryHooks {
   /** The sum of an index script over every shard: one script call on standalone Redis, one per shard on a Cluster. */
   async #indexTotal(op: 'count' | 'cleanup'): Promise<number> {
     const fanout = this.#fanout;
-    if (fanout !== undefined) return this.#run(undefined, () => fanout.total(op));
+    if (fanout !== undefined) return this.#calls.run(undefined, () => fanout.total(op));
     return integerReply(
-      await this.#run(undefined, () => this.#scripts[op](BUCKETS, ...this.#keys.indexKeys)),
+      await this.#calls.run(undefined, () => this.#scripts[op](BUCKETS, ...this.#keys.indexKeys)),
     );
   }
 
@@ -323,7 +281,7 @@ export class RedisSessionStore extends RedisHistoryHooks {
   }
 
   protected async doPing(): Promise<boolean> {
-    return (await this.#run(undefined, () => this.#client.ping())) === 'PONG';
+    return (await this.#calls.run(undefined, () => this.#client.ping())) === 'PONG';
   }
 
   protected async doClose(): Promise<void> {

@@ -2,7 +2,8 @@
 // option throws SessionValidationError whose `field` names it, before any connection is opened.
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { SessionValidationError } from '../errors/errors.js';
-import { SESSION_STORE_OPTION_NAMES, type SessionStoreOptions } from '../store/SessionStore.js';
+import { SESSION_STORE_OPTION_NAMES } from '../store/options.js';
+import type { SessionStoreOptions } from '../store/SessionStore.js';
 import { rejectUnknownOptions } from '../store/validation.js';
 import type { RedisClient } from './connection.js';
 import { type Durability, type DurabilityOptions, resolveDurability } from './durability.js';

@@ -327,3 +327,20 @@ export function completeWritten(id: string, session: SessionData, reply: unknown
   session.version = version;
   return session;
 }
+
+/**
+ * The session of a getOrCreate reply and whether the script created it: created → the written header
+ * fields (as set replies, completing `writtenSession(id, input)`); found → its record, or with touch the
+ * record and the fields the slide wrote (as get with touch replies).
+ */
+export function getOrCreateReply(
+  id: string,
+  input: NormalizedInput,
+  reply: unknown,
+): { session: SessionData; created: boolean } {
+  if (typeof reply === 'string' && reply.length === WRITTEN_LENGTH) {
+    return { session: completeWritten(id, writtenSession(id, input), reply), created: true };
+  }
+  const session = Array.isArray(reply) ? decodeTouched(id, reply) : decodeRecord(id, reply);
+  return { session, created: false };
+}

@@ -120,6 +120,14 @@ export function counterInReply(message: string, label: string, delta: number) {
   return undefined;
 }
 
+/** incrementCounter's reply: null when the session is absent (0), else the new value (`{ 1, text }`). */
+export function counterReply(reply: unknown): number | null {
+  if (reply === 0) return null;
+  const value = Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
+  if (!Number.isSafeInteger(value)) throw new SessionDecodeError(`Unexpected counter reply from Redis`);
+  return value;
+}
+
 /** A whole-store script's integer reply. */
 export function integerReply(reply: unknown): number {
   if (typeof reply !== 'number' || !Number.isSafeInteger(reply)) {

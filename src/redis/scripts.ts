@@ -1,5 +1,6 @@
 // The Lua scripts behind RedisSessionStore: one per operation, each atomic and each one command on the
-// wire. Time comes from the Redis server (TIME), so every app instance agrees on expiry.
+// wire. Time comes from the Redis server (TIME), so every app instance agrees on expiry. The scripts over
+// the index of live sessions are in indexScripts.ts, those of the history in historyScripts.ts.
 //
 // A session is one string key; src/redis/record.ts describes the record: a fixed-width header (the tag,
 // then version, TTL ms, createdAt, updatedAt, lastActivity, expiresAt, encoded size and messageCount as
@@ -19,10 +20,10 @@
 
 import type { RedisClient } from './connection.js';
 import { bindDurable, type Durability } from './durability.js';
+import { CLEANUP_LUA, COUNT_LUA, LIST_LUA } from './indexScripts.js';
 import { HEADER_LENGTH, TAG, WRITTEN_LENGTH } from './layout.js';
 import {
   checkHeader,
-  cutoff,
   DATA_START,
   ENTRY,
   expiry,
@@ -315,58 +316,6 @@ local n = redis.call('DEL', KEYS[1])
 redis.call('DEL', KEYS[3], KEYS[4])
 redis.call('ZREM', KEYS[2], ARGV[1])
 ${recordOutcome("n == 1 and '1' or '0'")}return n
-`;
-
-/**
- * countActive. KEYS[1..n] index shards (all of them on standalone Redis, one per call on a Cluster).
- * ARGV[1] optional cutoff in epoch ms (default: the server's now).
- * Reply: the number of index entries whose expiry lies after the cutoff.
- */
-export const COUNT_LUA = `
--- ARGV[1], optional: the cutoff (epoch ms) to count from, so that several calls can share one instant.
-${cutoff('ARGV[1]')}local total = 0
-for i = 1, #KEYS do
-  total = total + redis.call('ZCOUNT', KEYS[i], '(' .. cutoff, '+inf')
-end
-return total
-`;
-
-/**
- * listActive. KEYS[1..n] index shards in list order. ARGV[1] offset, ARGV[2] limit, ARGV[3] optional
- * cutoff in epoch ms (default: the server's now).
- * Reply: up to `limit` ids, after skipping `offset`, shard by shard in KEYS order and by expiry then id
- * inside a shard. An empty reply when offset passes the end.
- */
-export const LIST_LUA = `
--- ARGV[3], optional: the cutoff (epoch ms), shared with the count round of a Cluster listActive.
-${cutoff('ARGV[3]')}local after = '(' .. cutoff
-local skip = tonumber(ARGV[1])
-local want = tonumber(ARGV[2])
-local out = {}
-for i = 1, #KEYS do
-  if want <= 0 then break end
-  local n = redis.call('ZCOUNT', KEYS[i], after, '+inf')
-  if skip >= n then
-    skip = skip - n
-  else
-    local ids = redis.call('ZRANGE', KEYS[i], after, '+inf', 'BYSCORE', 'LIMIT', skip, want)
-    for _, id in ipairs(ids) do out[#out + 1] = id end
-    want = want - #ids
-    skip = 0
-  end
-end
-return out
-`;
-
-/**
- * cleanupExpired. KEYS[1..n] index shards. Reply: how many index entries had expired and were removed.
- * The session records themselves are already gone: Redis expires them at the same instant (PXAT/PEXPIREAT).
- */
-export const CLEANUP_LUA = `${NOW}local total = 0
-for i = 1, #KEYS do
-  total = total + redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', string.format('%d', now))
-end
-return total
 `;
 
 /** A reply that is not the integer 0 (0 is "absent": nothing was written). */

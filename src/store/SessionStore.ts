@@ -4,36 +4,34 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../codec/json.js';
 import type { SessionData, SessionInput, SessionPatch } from '../codec/SessionData.js';
-import { SessionStoreClosedError, SessionStoreError, SessionValidationError } from '../errors/errors.js';
-import { type Logger, silentLogger } from '../logger.js';
-import { type HistoryWriteContext, historyWriteContext } from './history.js';
-import { decodeItem, decodeItems, type EncodedItem, encodeItems } from './items.js';
-import {
-  type AppendItemsOptions,
-  type BeginTurnOptions,
-  type BeginTurnRecord,
-  type BeginTurnResult,
-  DEFAULT_HISTORY_LIMIT,
-  DEFAULT_MAX_ITEM_BYTES,
-  DEFAULT_MAX_ITEMS,
-  DEFAULT_MAX_SESSION_BYTES,
-  DEFAULT_OPERATION_ID_TTL_SECONDS,
-  DEFAULT_TTL_SECONDS,
-  type GetItemsOptions,
-  type GetOptions,
-  type GetOrCreateResult,
-  type HistoryItemInput,
-  type ListOptions,
-  type ReplaceItemsOptions,
-  type ResolvedStoreOptions,
-  type SessionStoreOptions,
-  type SessionStoreStats,
-  type TtlOptions,
-  type UpdateOptions,
+import { SessionStoreClosedError, SessionValidationError } from '../errors/errors.js';
+import type { Logger } from '../logger.js';
+import { beginTurnArgs, composeBeginTurn } from './beginTurn.js';
+import type { HistoryWriteContext } from './history.js';
+import { appendItemsArgs, replaceItemsArgs } from './historyArgs.js';
+import { decodeItem, decodeItems, type EncodedItem } from './items.js';
+import { resolveStoreOptions } from './options.js';
+import type {
+  AppendItemsOptions,
+  BeginTurnOptions,
+  BeginTurnRecord,
+  BeginTurnResult,
+  GetItemsOptions,
+  GetOptions,
+  GetOrCreateResult,
+  HistoryItemInput,
+  ListOptions,
+  ReplaceItemsOptions,
+  ResolvedStoreOptions,
+  SessionStoreOptions,
+  SessionStoreStats,
+  TtlOptions,
+  UpdateOptions,
 } from './types.js';
 import {
   type NormalizedInput,
   type NormalizedPatch,
+  sessionTooLargeError,
   validateCounterField,
   validateInput,
   validateListOptions,
@@ -45,27 +43,6 @@ import {
 } from './validation.js';
 
 export * from './types.js';
-
-/**
- * Every option of SessionStoreOptions by name: the built-in stores reject any other (rejectUnknownOptions).
- * A Record over the interface's keys, so adding an option there without listing it here fails to compile.
- */
-const COMMON_OPTIONS: Record<keyof SessionStoreOptions, true> = {
-  defaultTtlSeconds: true,
-  maxLifetimeSeconds: true,
-  touchOnGet: true,
-  maxSessionBytes: true,
-  logger: true,
-  maxItems: true,
-  maxItemBytes: true,
-  itemsOverflow: true,
-  operationIdTtlSeconds: true,
-};
-
-/** The names of the common options, in declaration order. */
-export const SESSION_STORE_OPTION_NAMES: readonly (keyof SessionStoreOptions)[] = Object.keys(
-  COMMON_OPTIONS,
-) as (keyof SessionStoreOptions)[];
 
 // Outer names for the namespace below (inside it, a member would shadow the interface it aliases).
 type OuterGetOptions = GetOptions;
@@ -108,29 +85,8 @@ export abstract class SessionStore implements AsyncDisposable {
   #closing: Promise<void> | undefined;
 
   constructor(options: SessionStoreOptions = {}) {
-    const o = validateOptionsObject(options, 'options') as SessionStoreOptions;
-    const { defaultTtlSeconds = DEFAULT_TTL_SECONDS, maxLifetimeSeconds, touchOnGet = true } = o;
-    const { maxSessionBytes = DEFAULT_MAX_SESSION_BYTES, logger = silentLogger } = o;
-    const { maxItems = DEFAULT_MAX_ITEMS, maxItemBytes = DEFAULT_MAX_ITEM_BYTES } = o;
-    const { itemsOverflow = 'reject', operationIdTtlSeconds = DEFAULT_OPERATION_ID_TTL_SECONDS } = o;
-    if (itemsOverflow !== 'reject' && itemsOverflow !== 'trimOldest') {
-      throw new SessionValidationError("itemsOverflow option must be 'reject' or 'trimOldest'", {
-        field: 'itemsOverflow',
-      });
-    }
-    if (typeof touchOnGet !== 'boolean') {
-      throw new SessionValidationError('touchOnGet option must be a boolean', { field: 'touchOnGet' });
-    }
-    this.options = {
-      defaultTtlMs: validateTtl(defaultTtlSeconds, 'defaultTtlSeconds') as number,
-      maxLifetimeMs: validateTtl(maxLifetimeSeconds, 'maxLifetimeSeconds'),
-      touchOnGet,
-      maxSessionBytes: validateSafeInteger(maxSessionBytes, 'maxSessionBytes', 1),
-      maxItems: validateSafeInteger(maxItems, 'maxItems', 1),
-      maxItemBytes: validateSafeInteger(maxItemBytes, 'maxItemBytes', 2),
-      itemsOverflow,
-      operationIdTtlMs: validateTtl(operationIdTtlSeconds, 'operationIdTtlSeconds') as number,
-    };
+    const { resolved, logger } = resolveStoreOptions(options);
+    this.options = resolved;
     this.logger = logger;
   }
 
@@ -204,12 +160,8 @@ export abstract class SessionStore implements AsyncDisposable {
   ): Promise<BeginTurnResult> {
     this.assertOpen();
     const id = validateSessionId(sessionId);
-    const input = validateInput(id, init, 'init');
-    if (init?.threadId === undefined) input.threadId = randomUUID();
-    const o = validateOptionsObject(options, 'options');
-    const ttlMs = validateTtl(o.ttlSeconds);
-    const limit = validateSafeInteger(o.historyLimit ?? DEFAULT_HISTORY_LIMIT, 'historyLimit', 0);
-    const { session, created, items } = await this.doBeginTurn(id, input, ttlMs, limit);
+    const { input, ttlMs, historyLimit } = beginTurnArgs(id, init, options);
+    const { session, created, items } = await this.doBeginTurn(id, input, ttlMs, historyLimit);
     return { session, created, items: decodeItems(id, items) };
   }
 
@@ -225,10 +177,7 @@ export abstract class SessionStore implements AsyncDisposable {
   ): Promise<number> {
     this.assertOpen();
     const id = validateSessionId(sessionId);
-    const o = validateOptionsObject(options, 'options');
-    const encoded = encodeItems(items, 'items', this.options.maxItemBytes);
-    const ttlMs = validateTtl(o.ttlSeconds);
-    const context = historyWriteContext(this.options, id, o.operationId, ttlMs, 'appendItems', encoded);
+    const { encoded, context } = appendItemsArgs(this.options, id, items, options);
     return await this.doAppendItems(id, encoded, context);
   }
 
@@ -264,19 +213,7 @@ export abstract class SessionStore implements AsyncDisposable {
   ): Promise<number> {
     this.assertOpen();
     const id = validateSessionId(sessionId);
-    const o = validateOptionsObject(options, 'options');
-    const encoded = encodeItems(replacement, 'replacement', this.options.maxItemBytes);
-    const suffix =
-      o.expectedSuffix === undefined ? undefined : encodeItems(o.expectedSuffix, 'expectedSuffix');
-    const context = historyWriteContext(
-      this.options,
-      id,
-      o.operationId,
-      undefined,
-      'replaceItems',
-      encoded,
-      suffix,
-    );
+    const { encoded, suffix, context } = replaceItemsArgs(this.options, id, replacement, options);
     return await this.doReplaceItems(id, encoded, suffix, context);
   }
 
@@ -362,13 +299,8 @@ export abstract class SessionStore implements AsyncDisposable {
 
   /** Throws SessionValidationError when `bytes` exceeds `maxSessionBytes`. */
   protected assertSize(bytes: number, sessionId: string): void {
-    if (bytes > this.options.maxSessionBytes) {
-      throw new SessionValidationError(
-        `Session ${JSON.stringify(sessionId.slice(0, 64))} would be ${bytes} bytes encoded, over the ` +
-          `maxSessionBytes limit of ${this.options.maxSessionBytes}; nothing was stored`,
-        { field: 'maxSessionBytes' },
-      );
-    }
+    const limit = this.options.maxSessionBytes;
+    if (bytes > limit) throw sessionTooLargeError(sessionId, bytes, limit);
   }
 
   // ---- Storage hooks: a backend implements these and nothing else. Inputs are already validated. ----
@@ -406,17 +338,12 @@ export abstract class SessionStore implements AsyncDisposable {
     ttlMs: number | undefined,
     historyLimit: number,
   ): Promise<BeginTurnRecord> {
-    for (let attempt = 1; ; attempt++) {
-      const { created } = await this.doGetOrCreate(id, init, ttlMs);
-      const counted = await this.doIncrementCounter(id, 'messageCount', 1);
-      const session = counted === null ? null : await this.doGet(id, false);
-      if (session !== null) {
-        const items = historyLimit === 0 ? [] : await this.doGetItems(id, historyLimit, false);
-        return { session, created, items };
-      }
-      if (attempt >= 3)
-        throw new SessionStoreError(`Session ${JSON.stringify(id)} kept vanishing in beginTurn`);
-    }
+    return await composeBeginTurn(id, historyLimit, {
+      getOrCreate: () => this.doGetOrCreate(id, init, ttlMs),
+      count: () => this.doIncrementCounter(id, 'messageCount', 1),
+      read: () => this.doGet(id, false),
+      items: () => this.doGetItems(id, historyLimit, false),
+    });
   }
 
   // History hooks. Items arrive encoded (canonical JSON text, each within maxItemBytes) and leave

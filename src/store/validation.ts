@@ -270,3 +270,16 @@ export function rejectUnknownOptions(options: unknown, known: readonly string[],
     );
   }
 }
+
+/** A session whose encoding (`bytes`, UTF-8) passes the maxSessionBytes `limit`: nothing is stored. */
+export function sessionTooLargeError(
+  sessionId: string,
+  bytes: number,
+  limit: number,
+): SessionValidationError {
+  return new SessionValidationError(
+    `Session ${JSON.stringify(sessionId.slice(0, 64))} would be ${bytes} bytes encoded, over the ` +
+      `maxSessionBytes limit of ${limit}; nothing was stored`,
+    { field: 'maxSessionBytes' },
+  );
+}
