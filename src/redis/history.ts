@@ -14,7 +14,7 @@ import type { NormalizedInput } from '../store/validation.js';
 import type { RedisClient } from './connection.js';
 import type { Durability } from './durability.js';
 import { HISTORY_SCRIPTS, type HistoryScriptName } from './historyScripts.js';
-import type { KeySpace } from './keys.js';
+import { itemsKey, type KeySpace } from './keys.js';
 import { HEADER_LENGTH } from './layout.js';
 import { completeWritten, decodeRecord, encodeInput, writtenSession } from './record.js';
 import { counterInReply, integerReply } from './replies.js';
@@ -36,6 +36,7 @@ export interface StoreCalls {
 }
 
 export class RedisHistory {
+  readonly #client: RedisClient;
   readonly #keys: KeySpace;
   readonly #options: ResolvedStoreOptions;
   readonly #calls: StoreCalls;
@@ -51,6 +52,7 @@ export class RedisHistory {
     durability?: Durability,
     writer?: RedisClient,
   ) {
+    this.#client = client;
     this.#keys = keys;
     this.#options = options;
     this.#calls = calls;
@@ -123,8 +125,17 @@ export class RedisHistory {
   }
 
   async getItems(id: string, limit: number | undefined, touch: boolean): Promise<readonly EncodedItem[]> {
-    const args = [...this.#keys.withItems(id), id, this.maxLifetime, limit ?? '', touch ? '1' : '0'];
-    return itemsReply(await this.#calls.run(id, () => this.#scripts.getItems(...args)));
+    if (touch) {
+      const args = [...this.#keys.withItems(id), id, this.maxLifetime, limit ?? ''];
+      return itemsReply(await this.#calls.run(id, () => this.#scripts.getItems(...args)));
+    }
+    // Without touch a read changes nothing: a plain LRANGE of the items, no script (as get sends a plain
+    // GET). The items live and die with the record (same expiry; delete and the creation of a session
+    // drop them), so an absent session reads []. Limit 0 asks for the range 1..0: empty, yet still a
+    // round trip, so a down server or a key of the wrong type is reported as for any other limit.
+    const key = itemsKey(this.#keys.prefix, id);
+    const [start, stop] = limit === undefined ? ['0', '-1'] : limit === 0 ? ['1', '0'] : [`-${limit}`, '-1'];
+    return itemsReply(await this.#calls.run(id, () => this.#client.lrange(key, start, stop)));
   }
 
   async pop(id: string): Promise<EncodedItem | null> {

@@ -185,12 +185,12 @@ ${recordOutcome("string.format('%d', n)")}${NOW}${slide("''", 'ARGV[2]')}return 
 `;
 
 /**
- * getItems. KEYS[1] record, KEYS[2] index shard, KEYS[3] items. ARGV[3] limit or '' (all), ARGV[4] '1' to
- * slide as get with touch does. Reply: the items' texts, oldest first; none when the session is absent.
+ * getItems with touch (without, history.ts sends a plain LRANGE). KEYS[1] record, KEYS[2] index shard,
+ * KEYS[3] items. ARGV[3] limit or '' (all). Slides as get with touch does. Reply: the items' texts, oldest
+ * first; none when the session is absent.
  */
 export const GET_ITEMS_LUA = `${HEADER}${READ_HEADER}if not exists then return {} end
-if ARGV[4] == '1' then${NOW}${slide("''", 'ARGV[2]')}end
-if ARGV[3] == '0' then return {} end
+${NOW}${slide("''", 'ARGV[2]')}if ARGV[3] == '0' then return {} end
 return redis.call('LRANGE', KEYS[3], ARGV[3] == '' and '0' or '-' .. ARGV[3], '-1')
 `;
 

@@ -80,6 +80,13 @@ export const historyGroup = defineConformanceGroup('history', 'history', (test, 
     assert.deepEqual(await store.getItems('s1', { limit: 50 }), itemsOf('x', 5));
     assert.deepEqual(await store.getItems('s1', { limit: 0 }), []);
     assert.deepEqual(await store.getItems('absent', { limit: 3 }), []);
+    // The same without touch (a store may read without its touch machinery then).
+    const untouched = async (limit?: number) => store.getItems('s1', { limit, touch: false });
+    assert.deepEqual(await untouched(2), itemsOf('x', 2, 3), 'limit 2 without touch');
+    assert.deepEqual(await untouched(50), itemsOf('x', 5), 'limit 50 without touch');
+    assert.deepEqual(await untouched(0), [], 'limit 0 without touch');
+    assert.deepEqual(await untouched(), itemsOf('x', 5), 'no limit without touch');
+    assert.deepEqual(await store.getItems('absent', { touch: false }), [], 'absent without touch');
     for (const limit of [-1, 1.5, Number.NaN, '2', 2 ** 53]) {
       await invalid(store.getItems('s1', { limit: limit as number }), `limit ${String(limit)}`);
     }
