@@ -2,6 +2,23 @@
 // one class live in its namespace (`SessionStore.GetOptions`, `CustomerSupportAgent.Options`, …).
 // Helpers for backend authors are in `agent-session-store/backend`, the conformance kit in
 // `agent-session-store/testing`, the `@openai/agents` session in `agent-session-store/openai-agents`.
+//
+// Where each concept lives (one concept per file):
+// - the contract: store/SessionStore.ts (class), store/types.ts (options, results, `@default`s),
+//   store/validation.ts (input checks), store/items.ts (history items), store/history.ts and
+//   store/beginTurn.ts (what backends share); codec/SessionData.ts, codec/SessionCodec.ts; errors/errors.ts.
+// - in memory: memory/InMemorySessionStore.ts, its options.ts, entry.ts, expiry.ts.
+// - Redis: redis/RedisSessionStore.ts (hooks) over options.ts, connection.ts, liveness.ts (lost routes),
+//   deadlines.ts, runner.ts, replies.ts and connect-errors.ts (typed errors), durability.ts (WAIT),
+//   Script.ts and send.ts (script identity, EVAL/EVALSHA), layout.ts and record.ts (the stored record),
+//   lua.ts, scripts.ts, indexScripts.ts, historyScripts.ts (the Lua), history.ts, keys.ts (hash slots),
+//   fanout.ts (Cluster), acl.ts (least-privilege rules); createSessionStore.ts picks a store.
+// - the agent: agent/CustomerSupportAgent.ts (facade), agentOptions.ts, turn/ (one file per stage, run by
+//   turn/runTurn.ts), streamAdapter.ts (events), AgentToolSet.ts (tool lifecycle), ToolRunner.ts over
+//   runner/ (retry, timeout, CircuitBreaker, ToolMetrics, events), EscalationCoordinator.ts and
+//   escalationRecord.ts (exactly-once escalation), escalationPolicy.ts, facts.ts (redaction, facts).
+// - entries: backend/index.ts, testing/ (the conformance groups, registered in testing/groups.ts),
+//   openai-agents/ (the @openai/agents Session).
 
 export { CustomerSupportAgent } from './agent/CustomerSupportAgent.js';
 export type { AgentErrorCode } from './agent/errors.js';
