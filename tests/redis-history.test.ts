@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { RedisHistory } from '../src/redis/history.js';
 import { bucketOf, indexKey, itemsKey, KeySpace, operationIdsKey, sessionKey } from '../src/redis/keys.js';
-import type { HistoryWriteContext } from '../src/store/history.js';
+import { absentSessionInit, type HistoryWriteContext } from '../src/store/history.js';
 import type { ResolvedStoreOptions } from '../src/store/types.js';
+import { rawHistoryContext } from './helpers/raw-history.js';
 import { waitUntil } from './helpers/redis-process.js';
 import { useRedisServer } from './helpers/redis-suite.js';
 
@@ -228,21 +229,8 @@ describe('a second send of the same call (internal operation id) is applied once
       run: (_id, call) => call(),
       assertReplySize: () => {},
     });
-    const context = (): HistoryWriteContext => ({
-      init: {
-        userId: null,
-        threadId: 't',
-        messageCount: 0,
-        escalated: false,
-        metadata: {},
-        requestId: null,
-        createdAt: undefined,
-      },
-      ttlMs: undefined,
-      operation: undefined,
-      maxItems: 100,
-      overflow: 'reject',
-    });
+    const context = (): HistoryWriteContext =>
+      rawHistoryContext({ init: absentSessionInit('t'), maxItems: 100 });
     const twice = async <T>(call: () => Promise<T>): Promise<[T, T]> => {
       round += 1;
       return [await call(), await call()];
