@@ -21,6 +21,7 @@ import { EXACT_METADATA_VALUES } from '../src/testing/index.js';
 import { freePort } from './helpers/redis-ports.js';
 import { waitUntil } from './helpers/redis-process.js';
 import { useRedisServer } from './helpers/redis-suite.js';
+import { rejection } from './helpers/rejection.js';
 
 const suite = useRedisServer();
 let n = 0;
@@ -29,15 +30,6 @@ function newStore(options: Partial<RedisSessionStore.Options> = {}): RedisSessio
   n += 1;
   const store = new RedisSessionStore({ url: suite.server.url, keyPrefix: `t${n}:`, ...options });
   return suite.track(store);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to reject');
 }
 
 describe('one command on the wire per method', () => {
