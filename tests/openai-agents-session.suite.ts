@@ -53,6 +53,21 @@ const appendItems = (operationId: string, items: AgentInputItem[]) => ({
   transaction: { type: 'append_items' as const, items },
 });
 
+/** `store`, except that every replaceItems first awaits `before`: another writer getting in between. */
+function beforeEachReplace(store: SessionStore, before: () => Promise<void>): SessionStore {
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (key !== 'replaceItems' || typeof value !== 'function')
+        return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<SessionStore['replaceItems']>) => {
+        await before();
+        return target.replaceItems(...args);
+      };
+    },
+  });
+}
+
 let ids = 0;
 const freshId = (label: string) => `oa-${label}-${process.pid}-${++ids}`;
 
@@ -469,19 +484,11 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
         const other = new OpenAIAgentsSession({ store, sessionId: id });
         let raced = false;
         // The first replaceItems finds a log that grew after the rewrite read it.
-        const racing = new Proxy(store, {
-          get(target, key, receiver) {
-            const value = Reflect.get(target, key, receiver);
-            if (key !== 'replaceItems' || typeof value !== 'function')
-              return typeof value === 'function' ? value.bind(target) : value;
-            return async (...args: Parameters<SessionStore['replaceItems']>) => {
-              if (!raced) {
-                raced = true;
-                await other.addItems([user('meanwhile')]);
-              }
-              return target.replaceItems(...args);
-            };
-          },
+        const racing = beforeEachReplace(store, async () => {
+          if (!raced) {
+            raced = true;
+            await other.addItems([user('meanwhile')]);
+          }
         });
         const s = new OpenAIAgentsSession({ store: racing, sessionId: id });
         await s.addItems([user('start'), call('c1', '{"v":1}')]);
@@ -498,17 +505,9 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
         const id = freshId('rewrite-give-up');
         const other = new OpenAIAgentsSession({ store, sessionId: id });
         let attempts = 0;
-        const racing = new Proxy(store, {
-          get(target, key, receiver) {
-            const value = Reflect.get(target, key, receiver);
-            if (key !== 'replaceItems' || typeof value !== 'function')
-              return typeof value === 'function' ? value.bind(target) : value;
-            return async (...args: Parameters<SessionStore['replaceItems']>) => {
-              attempts += 1;
-              await other.addItems([user(`meanwhile ${attempts}`)]);
-              return target.replaceItems(...args);
-            };
-          },
+        const racing = beforeEachReplace(store, async () => {
+          attempts += 1;
+          await other.addItems([user(`meanwhile ${attempts}`)]);
         });
         const s = new OpenAIAgentsSession({ store: racing, sessionId: id, maxRewriteAttempts: 3 });
         await s.addItems([call('c1')]);
