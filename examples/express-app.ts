@@ -14,21 +14,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import {
-  CustomerSupportAgent,
-  createSessionStore,
-  isSessionStoreUnavailableError,
-  isSessionValidationError,
-  SessionCodec,
-  type SessionStore,
-} from '../src/index.js';
-
-/** The HTTP status for an error the library threw: bad input 400, store down 503, anything else 500. */
-function statusOf(error: unknown): number {
-  if (isSessionValidationError(error)) return 400;
-  if (isSessionStoreUnavailableError(error)) return 503;
-  return 500;
-}
+import { CustomerSupportAgent, SessionCodec, type SessionStore } from '../src/index.js';
+import { libraryStatus, sseFrame, storeFromEnv } from './http-common.js';
 
 /** The body of a chat request, or a 400 naming what is wrong. */
 function chatInput(req: Request): { message: string; userId?: string } {
@@ -63,7 +50,7 @@ export function createApp(store: SessionStore, agent: CustomerSupportAgent): exp
       ...input,
       signal: aborted.signal,
     });
-    for await (const event of events) res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    for await (const event of events) res.write(sseFrame(event));
     res.end();
   });
 
@@ -80,7 +67,8 @@ export function createApp(store: SessionStore, agent: CustomerSupportAgent): exp
 
   // Express 5 passes a rejected async handler here.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = (error as { status?: number }).status ?? statusOf(error);
+    // Bad input, store down: the library's status; a request chatInput refused: its own; anything else 500.
+    const status = (error as { status?: number }).status ?? libraryStatus(error) ?? 500;
     res.status(status).json({ error: error instanceof Error ? error.message : String(error) });
   });
   return app;
@@ -108,11 +96,7 @@ export async function start(
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // Redis when REDIS_URL is set (rejecting when it does not answer), otherwise an in-memory store.
-  const store = await createSessionStore().catch((error: unknown) => {
-    console.error(`Cannot start: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
+  const store = await storeFromEnv();
   const app = await start(store, Number(process.env.PORT ?? 3000));
   console.log(`Express app on ${app.url} (${store.storeType} store); Ctrl-C to stop`);
   process.once('SIGINT', () => void app.close());

@@ -12,14 +12,8 @@
 // (In your project, import from 'agent-session-store' instead of '../src/index.js'.)
 import { pathToFileURL } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
-import {
-  CustomerSupportAgent,
-  createSessionStore,
-  isSessionStoreUnavailableError,
-  isSessionValidationError,
-  SessionCodec,
-  type SessionStore,
-} from '../src/index.js';
+import { CustomerSupportAgent, SessionCodec, type SessionStore } from '../src/index.js';
+import { libraryStatus, sseFrame, storeFromEnv } from './http-common.js';
 
 interface ChatRoute {
   Params: { sessionId: string };
@@ -49,12 +43,7 @@ export async function buildApp(store: SessionStore): Promise<FastifyInstance> {
 
   // Errors the library threw: bad input 400, store down 503; Fastify's own (e.g. schema) keep their code.
   app.setErrorHandler(async (error: Error & { statusCode?: number }, _request, reply) => {
-    const status = isSessionValidationError(error)
-      ? 400
-      : isSessionStoreUnavailableError(error)
-        ? 503
-        : (error.statusCode ?? 500);
-    return reply.status(status).send({ error: error.message });
+    return reply.status(libraryStatus(error) ?? error.statusCode ?? 500).send({ error: error.message });
   });
 
   // One turn, answered as one JSON document.
@@ -74,8 +63,7 @@ export async function buildApp(store: SessionStore): Promise<FastifyInstance> {
       ...request.body,
       signal: aborted.signal,
     });
-    for await (const event of events)
-      reply.raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    for await (const event of events) reply.raw.write(sseFrame(event));
     reply.raw.end();
   });
 
@@ -93,11 +81,7 @@ export async function buildApp(store: SessionStore): Promise<FastifyInstance> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // Redis when REDIS_URL is set (rejecting when it does not answer), otherwise an in-memory store.
-  const store = await createSessionStore().catch((error: unknown) => {
-    console.error(`Cannot start: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
+  const store = await storeFromEnv();
   const app = await buildApp(store);
   const url = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' });
   console.log(`Fastify app on ${url} (${store.storeType} store); Ctrl-C to stop`);

@@ -1,41 +1,17 @@
 // The example backend in examples/custom-backend.ts passes the same suite as the built-in stores.
 import { describe, expect, it } from 'vitest';
 import { MapSessionStore } from '../examples/custom-backend.js';
-import type { HistoryWriteContext } from '../src/store/history.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
-
-/** Writes history text through the storage hook, past every check: what a damaged row would hold. */
-class RawItemsMapStore extends MapSessionStore {
-  async appendRaw(id: string, texts: string[]): Promise<void> {
-    const context: HistoryWriteContext = {
-      init: {
-        userId: null,
-        threadId: null,
-        messageCount: 0,
-        escalated: false,
-        metadata: {},
-        requestId: null,
-        createdAt: undefined,
-      },
-      ttlMs: undefined,
-      operation: undefined,
-      maxItems: Number.MAX_SAFE_INTEGER,
-      overflow: 'reject',
-    };
-    await this.doAppendItems(id, texts, context);
-  }
-}
+import { appendRawItems } from './helpers/raw-history.js';
 
 describeSessionStoreConformance(
   'MapSessionStore (examples/custom-backend.ts)',
-  ({ now, options }) => new RawItemsMapStore({ ...options, now }),
+  ({ now, options }) => new MapSessionStore({ ...options, now }),
   {
     clock: 'manual',
     describe,
     it,
-    history: {
-      appendRawItems: (store, id, texts) => (store as RawItemsMapStore).appendRaw(id, texts),
-    },
+    history: { appendRawItems },
   },
 );
 

@@ -47,6 +47,27 @@ const result = (callId: string, text = 'ok'): AgentInputItem => ({
   output: { type: 'text', text },
 });
 
+/** An append_items history transaction of `items` under `operationId`. */
+const appendItems = (operationId: string, items: AgentInputItem[]) => ({
+  operationId,
+  transaction: { type: 'append_items' as const, items },
+});
+
+/** `store`, except that every replaceItems first awaits `before`: another writer getting in between. */
+function beforeEachReplace(store: SessionStore, before: () => Promise<void>): SessionStore {
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (key !== 'replaceItems' || typeof value !== 'function')
+        return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<SessionStore['replaceItems']>) => {
+        await before();
+        return target.replaceItems(...args);
+      };
+    },
+  });
+}
+
 let ids = 0;
 const freshId = (label: string) => `oa-${label}-${process.pid}-${++ids}`;
 
@@ -117,16 +138,10 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
       it('applies append transactions idempotently', async () => {
         const { s } = await session('tx-append', [user('start')]);
         const appended = user('committed');
-        await s.applyHistoryTransaction({
-          operationId: 'op-append-1',
-          transaction: { type: 'append_items', items: [appended] },
-        });
+        await s.applyHistoryTransaction(appendItems('op-append-1', [appended]));
         (appended as { content: unknown }).content = 'mutated';
         await s.addItems([user('later')]);
-        await s.applyHistoryTransaction({
-          operationId: 'op-append-1',
-          transaction: { type: 'append_items', items: [user('committed')] },
-        });
+        await s.applyHistoryTransaction(appendItems('op-append-1', [user('committed')]));
         expect(await s.getItems()).toEqual([user('start'), user('committed'), user('later')]);
       });
 
@@ -171,30 +186,18 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
 
       it('rejects an operation id reused with different content', async () => {
         const { s } = await session('tx-reuse');
-        await s.applyHistoryTransaction({
-          operationId: 'op-x',
-          transaction: { type: 'append_items', items: [user('first')] },
+        await s.applyHistoryTransaction(appendItems('op-x', [user('first')]));
+        await expect(s.applyHistoryTransaction(appendItems('op-x', [user('second')]))).rejects.toMatchObject({
+          code: 'SESSION_CONFLICT',
         });
-        await expect(
-          s.applyHistoryTransaction({
-            operationId: 'op-x',
-            transaction: { type: 'append_items', items: [user('second')] },
-          }),
-        ).rejects.toMatchObject({ code: 'SESSION_CONFLICT' });
         expect(await s.getItems()).toEqual([user('first')]);
       });
 
       it('records an empty append transaction', async () => {
         const { s } = await session('tx-empty');
-        await s.applyHistoryTransaction({
-          operationId: 'op-empty',
-          transaction: { type: 'append_items', items: [] },
-        });
+        await s.applyHistoryTransaction(appendItems('op-empty', []));
         await expect(
-          s.applyHistoryTransaction({
-            operationId: 'op-empty',
-            transaction: { type: 'append_items', items: [user('unexpected')] },
-          }),
+          s.applyHistoryTransaction(appendItems('op-empty', [user('unexpected')])),
         ).rejects.toMatchObject({ code: 'SESSION_CONFLICT' });
         expect(await s.getItems()).toEqual([]);
       });
@@ -249,24 +252,15 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
         for (const [providerData, field] of cases) {
           const item = { ...user('unsupported'), providerData } as AgentInputItem;
           await expect(
-            s.applyHistoryTransaction({
-              operationId: 'op-unsupported',
-              transaction: { type: 'append_items', items: [item] },
-            }),
+            s.applyHistoryTransaction(appendItems('op-unsupported', [item])),
           ).rejects.toMatchObject({ code: 'SESSION_VALIDATION', field });
         }
-        await expect(
-          s.applyHistoryTransaction({
-            operationId: 'op-sparse',
-            transaction: { type: 'append_items', items: new Array(1) },
-          }),
-        ).rejects.toMatchObject({ code: 'SESSION_VALIDATION', field: 'transaction.items[0]' });
+        await expect(s.applyHistoryTransaction(appendItems('op-sparse', new Array(1)))).rejects.toMatchObject(
+          { code: 'SESSION_VALIDATION', field: 'transaction.items[0]' },
+        );
         expect(await s.getItems()).toEqual([user('start')]);
         // None of the refusals recorded the operation id.
-        await s.applyHistoryTransaction({
-          operationId: 'op-unsupported',
-          transaction: { type: 'append_items', items: [user('ok')] },
-        });
+        await s.applyHistoryTransaction(appendItems('op-unsupported', [user('ok')]));
         expect(await s.getItems()).toEqual([user('start'), user('ok')]);
       });
 
@@ -274,16 +268,11 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
         const { s } = await session('tx-hidden', [user('start')]);
         const item = user('unsupported');
         Object.defineProperty(item, 'providerData', { enumerable: false, value: { hidden: true } });
-        await expect(
-          s.applyHistoryTransaction({
-            operationId: 'op-hidden',
-            transaction: { type: 'append_items', items: [item] },
-          }),
-        ).rejects.toMatchObject({ code: 'SESSION_VALIDATION', field: 'transaction.items[0].providerData' });
-        await s.applyHistoryTransaction({
-          operationId: 'op-hidden',
-          transaction: { type: 'append_items', items: [user('retry')] },
+        await expect(s.applyHistoryTransaction(appendItems('op-hidden', [item]))).rejects.toMatchObject({
+          code: 'SESSION_VALIDATION',
+          field: 'transaction.items[0].providerData',
         });
+        await s.applyHistoryTransaction(appendItems('op-hidden', [user('retry')]));
         expect(await s.getItems()).toEqual([user('start'), user('retry')]);
       });
 
@@ -307,10 +296,7 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
             } as never,
           }),
         ).rejects.toMatchObject({ code: 'SESSION_VALIDATION', field: 'transaction' });
-        await s.applyHistoryTransaction({
-          operationId: 'op-fields',
-          transaction: { type: 'append_items', items: [user('retry')] },
-        });
+        await s.applyHistoryTransaction(appendItems('op-fields', [user('retry')]));
         expect(await s.getItems()).toEqual([user('start'), user('retry')]);
       });
 
@@ -321,10 +307,7 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
           providerData: { secret: Symbol('api-key-secret') },
         };
         const error = await s
-          .applyHistoryTransaction({
-            operationId: 'op-secret',
-            transaction: { type: 'append_items', items: [item as never] },
-          })
+          .applyHistoryTransaction(appendItems('op-secret', [item as never]))
           .catch((e: unknown) => e as Error);
         expect(error).toMatchObject({ code: 'SESSION_VALIDATION' });
         expect((error as Error).message).not.toContain('api-key-secret');
@@ -337,15 +320,9 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
           ...user('canonical'),
           providerData: Object.assign(Object.create(null), { source: 'provider' }),
         };
-        await s.applyHistoryTransaction({
-          operationId: 'op-c1',
-          transaction: { type: 'append_items', items: [appended] },
-        });
+        await s.applyHistoryTransaction(appendItems('op-c1', [appended]));
         const [roundTripped] = await s.getItems();
-        await s.applyHistoryTransaction({
-          operationId: 'op-c1',
-          transaction: { type: 'append_items', items: [roundTripped as AgentInputItem] },
-        });
+        await s.applyHistoryTransaction(appendItems('op-c1', [roundTripped as AgentInputItem]));
         await s.applyHistoryTransaction({
           operationId: 'op-c2',
           transaction: {
@@ -360,10 +337,7 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
       it('accepts a Proxy of a plain item array (it is JSON)', async () => {
         const { s } = await session('tx-proxy');
         const items = new Proxy([user('proxied')], {});
-        await s.applyHistoryTransaction({
-          operationId: 'op-proxy',
-          transaction: { type: 'append_items', items },
-        });
+        await s.applyHistoryTransaction(appendItems('op-proxy', items));
         expect(await s.getItems()).toEqual([user('proxied')]);
       });
 
@@ -403,10 +377,7 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
         const secret = 'SECRET_SESSION_VALUE_123';
         await s.addItems([user(secret)]);
         await s.getItems();
-        await s.applyHistoryTransaction({
-          operationId: 'op-log',
-          transaction: { type: 'append_items', items: [user(`${secret}-2`)] },
-        });
+        await s.applyHistoryTransaction(appendItems('op-log', [user(`${secret}-2`)]));
         expect(await s.popItem()).toEqual(user(`${secret}-2`));
         await s.clearSession();
         expect(lines.length).toBeGreaterThan(0);
@@ -513,19 +484,11 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
         const other = new OpenAIAgentsSession({ store, sessionId: id });
         let raced = false;
         // The first replaceItems finds a log that grew after the rewrite read it.
-        const racing = new Proxy(store, {
-          get(target, key, receiver) {
-            const value = Reflect.get(target, key, receiver);
-            if (key !== 'replaceItems' || typeof value !== 'function')
-              return typeof value === 'function' ? value.bind(target) : value;
-            return async (...args: Parameters<SessionStore['replaceItems']>) => {
-              if (!raced) {
-                raced = true;
-                await other.addItems([user('meanwhile')]);
-              }
-              return target.replaceItems(...args);
-            };
-          },
+        const racing = beforeEachReplace(store, async () => {
+          if (!raced) {
+            raced = true;
+            await other.addItems([user('meanwhile')]);
+          }
         });
         const s = new OpenAIAgentsSession({ store: racing, sessionId: id });
         await s.addItems([user('start'), call('c1', '{"v":1}')]);
@@ -542,17 +505,9 @@ export function describeOpenAIAgentsSession(name: string, makeStore: StoreFactor
         const id = freshId('rewrite-give-up');
         const other = new OpenAIAgentsSession({ store, sessionId: id });
         let attempts = 0;
-        const racing = new Proxy(store, {
-          get(target, key, receiver) {
-            const value = Reflect.get(target, key, receiver);
-            if (key !== 'replaceItems' || typeof value !== 'function')
-              return typeof value === 'function' ? value.bind(target) : value;
-            return async (...args: Parameters<SessionStore['replaceItems']>) => {
-              attempts += 1;
-              await other.addItems([user(`meanwhile ${attempts}`)]);
-              return target.replaceItems(...args);
-            };
-          },
+        const racing = beforeEachReplace(store, async () => {
+          attempts += 1;
+          await other.addItems([user(`meanwhile ${attempts}`)]);
         });
         const s = new OpenAIAgentsSession({ store: racing, sessionId: id, maxRewriteAttempts: 3 });
         await s.addItems([call('c1')]);

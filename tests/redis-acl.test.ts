@@ -9,6 +9,7 @@ import { SCRIPTS } from '../src/redis/scripts.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
 import type { RedisServerHandle } from './helpers/redis-process.js';
 import { startRedis } from './helpers/redis-standalone.js';
+import { rejection } from './helpers/rejection.js';
 
 let server: RedisServerHandle;
 let admin: Redis;
@@ -45,15 +46,6 @@ describeSessionStoreConformance(
     it,
   },
 );
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('RedisSessionStore.aclRules', () => {
   it('lists every command every registered script calls, and every redis.call names its command literally', () => {

@@ -14,6 +14,7 @@ import { freePort } from './helpers/redis-ports.js';
 import type { RedisServerHandle } from './helpers/redis-process.js';
 import { redisCommand } from './helpers/redis-resp.js';
 import { startRedisProcess } from './helpers/redis-standalone.js';
+import { rejection } from './helpers/rejection.js';
 
 let guarded: RedisServerHandle;
 
@@ -25,15 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await guarded?.stop();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('RedisSessionStore errors explain themselves', () => {
   /** Connections the guarded server has accepted so far (INFO stats), asked with the right password. */

@@ -3,14 +3,14 @@
 // every write), what delete, clearItems and a re-created session leave behind, the size of a batch, and
 // a second send of one call (the same internal operation id) applied once.
 import calculateSlot from 'cluster-key-slot';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { RedisSessionStore } from '../src/index.js';
 import { RedisHistory } from '../src/redis/history.js';
 import { bucketOf, indexKey, itemsKey, KeySpace, operationIdsKey, sessionKey } from '../src/redis/keys.js';
-import type { HistoryWriteContext } from '../src/store/history.js';
+import { absentSessionInit, type HistoryWriteContext } from '../src/store/history.js';
 import type { ResolvedStoreOptions } from '../src/store/types.js';
-import { waitUntil } from './helpers/redis-process.js';
+import { rawHistoryContext } from './helpers/raw-history.js';
+import { monitorCommands } from './helpers/redis-monitor.js';
 import { useRedisServer } from './helpers/redis-suite.js';
 
 const suite = useRedisServer();
@@ -28,10 +28,7 @@ const prefixOf = async (store: RedisSessionStore) => (await store.getStats()).ke
 
 describe('one command on the wire per history method', () => {
   it('appendItems, getItems, popItem, replaceItems, clearItems and beginTurn each send one EVALSHA (getItems without touch one LRANGE)', async () => {
-    const monitor = await new Redis(suite.server.url).monitor();
-    const probe = new Redis(suite.server.url);
-    const seen: { source: string; args: string[] }[] = [];
-    monitor.on('monitor', (_time: string, args: string[], source: string) => seen.push({ source, args }));
+    const monitor = await monitorCommands(suite.server.url);
     try {
       const store = newStore();
       const touchless = newStore({ touchOnGet: false });
@@ -44,24 +41,7 @@ describe('one command on the wire per history method', () => {
         await s.clearItems('warm');
         await s.beginTurn('warm');
       }
-      let marker = 0;
-      const countCommands = async (call: () => Promise<unknown>): Promise<string[]> => {
-        marker += 1;
-        const start = `start-${marker}`;
-        const end = `end-${marker}`;
-        await probe.echo(start);
-        await call();
-        await probe.echo(end);
-        await waitUntil('monitor to see the end marker', 2_000, async () =>
-          seen.some((e) => e.args[0]?.toLowerCase() === 'echo' && e.args[1] === end),
-        );
-        const from = seen.findIndex((e) => e.args[1] === start);
-        const to = seen.findIndex((e) => e.args[1] === end);
-        return seen
-          .slice(from + 1, to)
-          .filter((e) => e.source !== 'lua')
-          .map((e) => (e.args[0] ?? '').toLowerCase());
-      };
+      const countCommands = monitor.commandsOf;
       const items = Array.from({ length: 50 }, (_, i) => ({ role: 'user', content: `m${i}` }));
       const cases: [string, () => Promise<unknown>][] = [
         ['appendItems (creates)', () => store.appendItems('s1', items.slice(0, 3))],
@@ -90,8 +70,7 @@ describe('one command on the wire per history method', () => {
       const plain = (name: string) => name.includes('no touch') || name.includes('touchOnGet false');
       for (const [name] of cases) expect(counts[name], name).toEqual([plain(name) ? 'lrange' : 'evalsha']);
     } finally {
-      monitor.disconnect();
-      probe.disconnect();
+      monitor.close();
     }
   });
 });
@@ -232,21 +211,8 @@ describe('a second send of the same call (internal operation id) is applied once
       run: (_id, call) => call(),
       assertReplySize: () => {},
     });
-    const context = (): HistoryWriteContext => ({
-      init: {
-        userId: null,
-        threadId: 't',
-        messageCount: 0,
-        escalated: false,
-        metadata: {},
-        requestId: null,
-        createdAt: undefined,
-      },
-      ttlMs: undefined,
-      operation: undefined,
-      maxItems: 100,
-      overflow: 'reject',
-    });
+    const context = (): HistoryWriteContext =>
+      rawHistoryContext({ init: absentSessionInit('t'), maxItems: 100 });
     const twice = async <T>(call: () => Promise<T>): Promise<[T, T]> => {
       round += 1;
       return [await call(), await call()];

@@ -18,9 +18,10 @@ import { bucketOf, indexKey, sessionKey } from '../src/redis/keys.js';
 import { WRITTEN_LENGTH } from '../src/redis/layout.js';
 import { encodedSize } from '../src/store/records.js';
 import { EXACT_METADATA_VALUES } from '../src/testing/index.js';
+import { monitorCommands } from './helpers/redis-monitor.js';
 import { freePort } from './helpers/redis-ports.js';
-import { waitUntil } from './helpers/redis-process.js';
 import { useRedisServer } from './helpers/redis-suite.js';
+import { rejection } from './helpers/rejection.js';
 
 const suite = useRedisServer();
 let n = 0;
@@ -31,23 +32,9 @@ function newStore(options: Partial<RedisSessionStore.Options> = {}): RedisSessio
   return suite.track(store);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to reject');
-}
-
 describe('one command on the wire per method', () => {
   it('counts the commands each method sends (MONITOR, Lua-internal calls excluded)', async () => {
-    const monitor = await new Redis(suite.server.url).monitor();
-    const probe = new Redis(suite.server.url);
-    const seen: { source: string; args: string[] }[] = [];
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      seen.push({ source, args });
-    });
+    const monitor = await monitorCommands(suite.server.url);
     try {
       const store = newStore();
       const touchless = newStore({ touchOnGet: false });
@@ -65,24 +52,7 @@ describe('one command on the wire per method', () => {
         await s.delete('warm-new');
         await s.countActive();
       }
-      let marker = 0;
-      const countCommands = async (call: () => Promise<unknown>): Promise<string[]> => {
-        marker += 1;
-        const start = `start-${marker}`;
-        const end = `end-${marker}`;
-        await probe.echo(start);
-        await call();
-        await probe.echo(end);
-        await waitUntil('monitor to see the end marker', 2_000, async () =>
-          seen.some((e) => e.args[0]?.toLowerCase() === 'echo' && e.args[1] === end),
-        );
-        const from = seen.findIndex((e) => e.args[1] === start);
-        const to = seen.findIndex((e) => e.args[1] === end);
-        return seen
-          .slice(from + 1, to)
-          .filter((e) => e.source !== 'lua')
-          .map((e) => (e.args[0] ?? '').toLowerCase());
-      };
+      const countCommands = monitor.commandsOf;
       const cases: [string, () => Promise<unknown>][] = [
         ['get (touch)', () => store.get('s1')],
         ['get (no touch)', () => store.get('s1', { touch: false })],
@@ -107,8 +77,7 @@ describe('one command on the wire per method', () => {
       expect(counts.set).toEqual(['evalsha']);
       expect(counts.exists).toEqual(['exists']);
     } finally {
-      monitor.disconnect();
-      probe.disconnect();
+      monitor.close();
     }
   });
 });

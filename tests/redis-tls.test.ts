@@ -8,6 +8,7 @@ import {
 } from '../src/index.js';
 import { describeSessionStoreConformance } from '../src/testing/index.js';
 import { startTlsRedis, type TlsRedisHandle } from './helpers/redis-tls.js';
+import { rejection } from './helpers/rejection.js';
 
 let server: TlsRedisHandle;
 let n = 0;
@@ -37,15 +38,6 @@ describeSessionStoreConformance(
     it,
   },
 );
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function waitForStatus(store: RedisSessionStore, status: string, withinMs: number): Promise<void> {
   const deadline = performance.now() + withinMs;

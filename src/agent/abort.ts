@@ -62,3 +62,31 @@ export function raceAbort<T>(promise: T | PromiseLike<T>, signal: AbortSignal | 
     );
   });
 }
+
+/**
+ * Runs `work` with a signal that fires when `outer` aborts (at once if it already has) or when `work`
+ * outlives `timeoutMs` milliseconds, then with the error `onTimeout` makes. Once that signal has fired,
+ * rejects with its error (the timeout's or the abort's) even when `work` rejected with an AbortError of its
+ * own, so the caller learns why it was stopped. `work` must stop waiting when the signal fires (raceAbort).
+ */
+export async function withTimeLimit<T>(
+  outer: AbortSignal | undefined,
+  timeoutMs: number,
+  onTimeout: () => Error,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onOuterAbort = (): void => controller.abort(abortError(outer as AbortSignal));
+  if (outer?.aborted) onOuterAbort();
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(onTimeout()), timeoutMs);
+  try {
+    return await work(controller.signal);
+  } catch (error) {
+    if (controller.signal.aborted) throw abortError(controller.signal);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
+}

@@ -35,16 +35,21 @@ export interface HistoryWriteContext {
   overflow: ItemsOverflow;
 }
 
-/** What an append or replace creates when the session is absent (threadId set per call). */
-const DEFAULT_INIT: NormalizedInput = {
-  userId: null,
-  threadId: null,
-  messageCount: 0,
-  escalated: false,
-  metadata: {},
-  requestId: null,
-  createdAt: undefined,
-};
+/**
+ * What an append or replace creates when the session is absent: an empty session on `threadId` (a fresh
+ * object per call, so no caller shares the metadata).
+ */
+export function absentSessionInit(threadId: string | null): NormalizedInput {
+  return {
+    userId: null,
+    threadId,
+    messageCount: 0,
+    escalated: false,
+    metadata: {},
+    requestId: null,
+    createdAt: undefined,
+  };
+}
 
 /**
  * The context of one appendItems or replaceItems call (the base class builds it): the session to create
@@ -66,7 +71,7 @@ export function historyWriteContext(
   }
   const digest = id === undefined ? '' : payloadDigest(method, items, suffix);
   return {
-    init: { ...DEFAULT_INIT, metadata: {}, threadId: randomUUID() },
+    init: absentSessionInit(randomUUID()),
     ttlMs,
     operation: id === undefined ? undefined : { id, digest, ttlMs: options.operationIdTtlMs },
     maxItems: options.maxItems,

@@ -10,25 +10,22 @@
 //   destroys its socket, the server is resumed and runs the first copy, then the re-sent one (as in
 //   resend.test.ts).
 import net from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type JsonObject, RedisSessionStore } from '../../src/index.js';
-import { sessionKey } from '../../src/redis/keys.js';
-import { startCluster } from '../helpers/redis-cluster.js';
-import { HOST, type RedisServerHandle, waitUntil } from '../helpers/redis-process.js';
-import { redisCommand } from '../helpers/redis-resp.js';
+import { HOST, waitUntil } from '../helpers/redis-process.js';
 import { startRedis } from '../helpers/redis-standalone.js';
+import {
+  clusterStores,
+  defaultsClientStores,
+  dropMidWrite,
+  type Outcome,
+  ownerOf,
+  settle,
+} from '../helpers/resend.js';
 import { describeError } from './load.js';
 
 /** Faults per test, each asserted on its own. */
 const ATTEMPTS = 5;
-/** How long a paused server stays paused after the client dropped its socket, in ms: longer than the
- * Cluster's `retryDelayOnFailover` (100), so the re-send is on the wire behind the first copy; well below
- * the 2000 ms command timeout and cluster-node-timeout. */
-const PAUSE_MS = 400;
-/** Time for every copy to run once the server is back, in ms. */
-const SETTLE_MS = 1_500;
 const PREFIX = 'hresend:';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -36,13 +33,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-const settle = (call: Promise<unknown>): Promise<Outcome> =>
-  call.then(
-    (value): Outcome => ({ ok: true, value }),
-    (error: unknown): Outcome => ({ ok: false, error }),
-  );
+const track = (cleanup: () => Promise<unknown>) => {
+  cleanups.push(cleanup);
+};
 
 const describeOutcome = (o: Outcome) =>
   o.ok ? `resolved ${JSON.stringify(o.value)}` : `rejected: ${describeError(o.error)}`;
@@ -144,33 +137,6 @@ describe('a retry with the same operationId after the reply was lost', () => {
   });
 });
 
-/** An ioredis connection's internals the re-send faults need: commands written and unanswered, socket. */
-type Connection = Redis & { commandQueue: { length: number }; stream: { destroy(): void } };
-
-/**
- * Runs `write` while `server` is paused, drops `connection`'s socket once the write is on the wire,
- * resumes the server after PAUSE_MS and lets every copy run; resolves with how the call ended.
- */
-async function dropMidWrite(
-  connection: Connection,
-  server: Pick<RedisServerHandle, 'pause' | 'resume'>,
-  write: () => Promise<unknown>,
-): Promise<Outcome> {
-  server.pause();
-  try {
-    const pending = settle(write());
-    await waitUntil('the write on the wire', 1_000, async () => connection.commandQueue.length > 0);
-    connection.stream.destroy();
-    await sleep(PAUSE_MS);
-    server.resume();
-    const outcome = await pending;
-    await sleep(SETTLE_MS);
-    return outcome;
-  } finally {
-    server.resume();
-  }
-}
-
 /**
  * One append under a re-send, checked: resolved means applied exactly once and the length returned is the
  * stored one; rejected means applied at most once.
@@ -202,29 +168,15 @@ async function checkAppendOnce(
 
 describe('Redis Cluster: an append in flight when its node connection drops', () => {
   it('appendItems (internal operation id) is applied once, not once per send', async () => {
-    const cluster = await startCluster({ masters: 3, replicasPerMaster: 0 });
-    cleanups.push(() => cluster.stop());
-    const store = new RedisSessionStore({ cluster: { nodes: cluster.nodes }, keyPrefix: PREFIX });
-    cleanups.push(() => store.close());
-    const reader = new RedisSessionStore({ cluster: { nodes: cluster.nodes }, keyPrefix: PREFIX });
-    cleanups.push(() => reader.close());
+    const { cluster, store, reader } = await clusterStores(PREFIX, track);
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const id = `capp-${attempt}`;
-      // The master owning the session's slot (its items share it), and the store's connection to it.
-      const masters = await cluster.masters();
-      const slot = Number(
-        await redisCommand(masters[0]?.port as number, ['CLUSTER', 'KEYSLOT', sessionKey(PREFIX, id)]),
-      );
-      const owner = masters.find((m) => m.slots.some(([from, to]) => slot >= from && slot <= to))?.port;
       // A first call makes sure the connection to every master exists.
       await store.appendItems(id, batch('warm'));
-      const connection = (store.client as Cluster).nodes('master').find((n) => n.options.port === owner) as
-        | Connection
-        | undefined;
-      if (owner === undefined || connection === undefined)
-        throw new Error(`no connection to the owner of ${id}`);
+      // The master owning the session's slot (its items share it), and the store's connection to it.
+      const { connection, server } = await ownerOf(cluster, store, PREFIX, id);
       await checkAppendOnce('cluster re-send, appendItems', attempt, store, reader, id, {}, (write) =>
-        dropMidWrite(connection, cluster.node(owner), write),
+        dropMidWrite(connection, server, write),
       );
     }
   });
@@ -232,16 +184,7 @@ describe('Redis Cluster: an append in flight when its node connection drops', ()
 
 describe('a standalone client of yours with ioredis defaults, which re-sends after a reconnect', () => {
   it('appendItems, with and without an operationId, is applied once', async () => {
-    const server = await startRedis();
-    cleanups.push(() => server.stop());
-    // ioredis defaults: autoResendUnfulfilledCommands and an offline queue. The store cannot change them.
-    const client = new Redis(server.url) as Connection;
-    client.on('error', () => {});
-    cleanups.push(async () => client.disconnect());
-    const store = new RedisSessionStore({ client, keyPrefix: PREFIX });
-    cleanups.push(() => store.close());
-    const reader = new RedisSessionStore({ url: server.url, keyPrefix: PREFIX });
-    cleanups.push(() => reader.close());
+    const { server, client, store, reader } = await defaultsClientStores(PREFIX, track);
     expect((await store.getStats()).operationIds).toBe(true);
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       await checkAppendOnce(

@@ -7,25 +7,19 @@
 // the wire unanswered, the client destroys that socket, and the server is resumed. Redis then runs the
 // first copy (already in its receive buffer) and the re-sent one: without operation ids an increment
 // counts twice and a versioned update conflicts with itself.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isSessionConflictError, RedisSessionStore } from '../../src/index.js';
-import { sessionKey } from '../../src/redis/keys.js';
-import { type ClusterHandle, type ClusterMaster, startCluster } from '../helpers/redis-cluster.js';
-import { type RedisServerHandle, waitUntil } from '../helpers/redis-process.js';
-import { redisCommand } from '../helpers/redis-resp.js';
-import { startRedis } from '../helpers/redis-standalone.js';
+import { isSessionConflictError, type RedisSessionStore } from '../../src/index.js';
+import {
+  clusterStores,
+  defaultsClientStores,
+  dropMidWrite,
+  type Outcome,
+  ownerOf,
+} from '../helpers/resend.js';
 import { describeError } from './load.js';
 
 /** Faults per test, each asserted on its own. */
 const ATTEMPTS = 5;
-/** How long the owning master stays paused after its connection dropped, in milliseconds: longer than
- * `retryDelayOnFailover` (100), so the re-send is on the wire behind the first copy; well below the
- * store's 2000 ms command timeout and the 2000 ms cluster-node-timeout (no failover, no replicas). */
-const PAUSE_MS = 400;
-/** Time for every copy to run once the master is back, in milliseconds. */
-const SETTLE_MS = 1_500;
 const PREFIX = 'cresend:';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -33,72 +27,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-/** A 3-master cluster, the store under test, and a second store (never faulted) to read outcomes. */
-async function setup(): Promise<{
-  cluster: ClusterHandle;
-  store: RedisSessionStore;
-  reader: RedisSessionStore;
-}> {
-  const cluster = await startCluster({ masters: 3, replicasPerMaster: 0 });
-  cleanups.push(() => cluster.stop());
-  const store = new RedisSessionStore({ cluster: { nodes: cluster.nodes }, keyPrefix: PREFIX });
-  cleanups.push(() => store.close());
-  const reader = new RedisSessionStore({ cluster: { nodes: cluster.nodes }, keyPrefix: PREFIX });
-  cleanups.push(() => reader.close());
-  return { cluster, store, reader };
-}
-
-/** An ioredis connection's internals this test needs: the commands written and not yet answered, and
- * its socket. */
-type Connection = Redis & { commandQueue: { length: number }; stream: { destroy(): void } };
-
-/** The Cluster store's connection to the master owning session `id`, and that master. */
-async function ownerOf(
-  cluster: ClusterHandle,
-  store: RedisSessionStore,
-  id: string,
-): Promise<{ connection: Connection; server: Pick<RedisServerHandle, 'pause' | 'resume'> }> {
-  const masters: ClusterMaster[] = await cluster.masters();
-  const slot = Number(
-    await redisCommand(masters[0]?.port as number, ['CLUSTER', 'KEYSLOT', sessionKey(PREFIX, id)]),
-  );
-  const owner = masters.find((m) => m.slots.some(([from, to]) => slot >= from && slot <= to))?.port;
-  // ioredis Cluster: one Redis per node, named by `options.port`.
-  const connection = (store.client as Cluster).nodes('master').find((n) => n.options.port === owner) as
-    | Connection
-    | undefined;
-  if (owner === undefined || connection === undefined) throw new Error(`no connection to the owner of ${id}`);
-  return { connection, server: cluster.node(owner) };
-}
-
-/**
- * Runs `write` (a single write) while `connection` to the paused `server` drops with the command written
- * and unanswered; resolves with how the call ended.
- */
-async function dropMidWrite(
-  connection: Connection,
-  server: Pick<RedisServerHandle, 'pause' | 'resume'>,
-  write: () => Promise<unknown>,
-): Promise<Outcome> {
-  server.pause();
-  try {
-    const pending = write().then(
-      (value): Outcome => ({ ok: true, value }),
-      (error: unknown): Outcome => ({ ok: false, error }),
-    );
-    await waitUntil('the write on the wire', 1_000, async () => connection.commandQueue.length > 0);
-    connection.stream.destroy();
-    await sleep(PAUSE_MS);
-    server.resume();
-    const outcome = await pending;
-    await sleep(SETTLE_MS);
-    return outcome;
-  } finally {
-    server.resume();
-  }
-}
+const track = (cleanup: () => Promise<unknown>) => {
+  cleanups.push(cleanup);
+};
 
 function describeOutcome(outcome: Outcome): string {
   if (!outcome.ok) return `rejected: ${describeError(outcome.error)}`;
@@ -137,10 +68,10 @@ async function checkIncrementOnce(
 
 describe('Redis Cluster: a write in flight when its node connection drops', () => {
   it('incrementCounter is applied once, not once per send', async () => {
-    const { cluster, store, reader } = await setup();
+    const { cluster, store, reader } = await clusterStores(PREFIX, track);
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const id = `inc-${attempt}`;
-      const { connection, server } = await ownerOf(cluster, store, id);
+      const { connection, server } = await ownerOf(cluster, store, PREFIX, id);
       await checkIncrementOnce('cluster', attempt, store, reader, id, (write) =>
         dropMidWrite(connection, server, write),
       );
@@ -148,13 +79,13 @@ describe('Redis Cluster: a write in flight when its node connection drops', () =
   });
 
   it('update with expectedVersion does not conflict with its own re-send', async () => {
-    const { cluster, store, reader } = await setup();
+    const { cluster, store, reader } = await clusterStores(PREFIX, track);
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const id = `upd-${attempt}`;
       await store.set(id, { metadata: { step: 0 } });
       await store.update(id, { metadata: { step: 1 } });
       const before = (await reader.get(id))?.version as number;
-      const { connection, server } = await ownerOf(cluster, store, id);
+      const { connection, server } = await ownerOf(cluster, store, PREFIX, id);
       const outcome = await dropMidWrite(connection, server, () =>
         store.update(id, { metadata: { step: 2 } }, { expectedVersion: before }),
       );
@@ -175,16 +106,7 @@ describe('Redis Cluster: a write in flight when its node connection drops', () =
 
 describe('a standalone client of yours with ioredis defaults, which re-sends after a reconnect', () => {
   it('incrementCounter, getOrCreate, set and delete are applied once', async () => {
-    const server = await startRedis();
-    cleanups.push(() => server.stop());
-    // ioredis defaults: autoResendUnfulfilledCommands and an offline queue. The store cannot change them.
-    const client = new Redis(server.url) as Connection;
-    client.on('error', () => {});
-    cleanups.push(async () => client.disconnect());
-    const store = new RedisSessionStore({ client, keyPrefix: PREFIX });
-    cleanups.push(() => store.close());
-    const reader = new RedisSessionStore({ url: server.url, keyPrefix: PREFIX });
-    cleanups.push(() => reader.close());
+    const { server, client, store, reader } = await defaultsClientStores(PREFIX, track);
     expect((await store.getStats()).operationIds).toBe(true);
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const id = `solo-${attempt}`;

@@ -142,8 +142,36 @@ export class CountingEscalation implements EscalationTool {
   }
 }
 
+/**
+ * An in-memory store whose get, getOrCreate, update and incrementCounter hooks first ask `failIfBroken`,
+ * which throws while the subclass's fault is on.
+ */
+abstract class FailingHooksStore extends InMemorySessionStore {
+  protected abstract failIfBroken(): void;
+
+  protected override async doGetOrCreate(id: string, input: NormalizedInput, ttlMs: number | undefined) {
+    this.failIfBroken();
+    return super.doGetOrCreate(id, input, ttlMs);
+  }
+
+  protected override async doIncrementCounter(id: string, field: string, delta: number) {
+    this.failIfBroken();
+    return super.doIncrementCounter(id, field, delta);
+  }
+
+  protected override async doUpdate(id: string, patch: NormalizedPatch, expectedVersion: number | undefined) {
+    this.failIfBroken();
+    return super.doUpdate(id, patch, expectedVersion);
+  }
+
+  protected override async doGet(id: string, touch: boolean) {
+    this.failIfBroken();
+    return super.doGet(id, touch);
+  }
+}
+
 /** An in-memory store whose storage hooks throw SessionStoreUnavailableError once `down` is set. */
-export class FlakyStore extends InMemorySessionStore {
+export class FlakyStore extends FailingHooksStore {
   down = false;
   readonly calls: string[] = [];
 
@@ -173,28 +201,8 @@ export class FlakyStore extends InMemorySessionStore {
     }
   }
 
-  #check(): void {
+  protected override failIfBroken(): void {
     if (this.down) throw new SessionStoreUnavailableError('Redis is unreachable (test)');
-  }
-
-  protected override async doGetOrCreate(id: string, input: NormalizedInput, ttlMs: number | undefined) {
-    this.#check();
-    return super.doGetOrCreate(id, input, ttlMs);
-  }
-
-  protected override async doIncrementCounter(id: string, field: string, delta: number) {
-    this.#check();
-    return super.doIncrementCounter(id, field, delta);
-  }
-
-  protected override async doUpdate(id: string, patch: NormalizedPatch, expectedVersion: number | undefined) {
-    this.#check();
-    return super.doUpdate(id, patch, expectedVersion);
-  }
-
-  protected override async doGet(id: string, touch: boolean) {
-    this.#check();
-    return super.doGet(id, touch);
   }
 }
 
@@ -202,7 +210,7 @@ export class FlakyStore extends InMemorySessionStore {
  * A custom backend whose hooks throw a plain Error, not a SessionStoreError, while `failing` is set: a
  * failing disk, a driver's own error.
  */
-export class DiskFullStore extends InMemorySessionStore {
+export class DiskFullStore extends FailingHooksStore {
   failing = false;
   /** Only appending to the history fails. */
   appendFails = false;
@@ -213,32 +221,12 @@ export class DiskFullStore extends InMemorySessionStore {
     context: HistoryWriteContext,
   ): Promise<number> {
     if (this.appendFails) throw new Error('disk full');
-    this.#check();
+    this.failIfBroken();
     return super.doAppendItems(id, items, context);
   }
 
-  #check(): void {
+  protected override failIfBroken(): void {
     if (this.failing) throw new Error('disk full');
-  }
-
-  protected override async doGetOrCreate(id: string, input: NormalizedInput, ttlMs: number | undefined) {
-    this.#check();
-    return super.doGetOrCreate(id, input, ttlMs);
-  }
-
-  protected override async doIncrementCounter(id: string, field: string, delta: number) {
-    this.#check();
-    return super.doIncrementCounter(id, field, delta);
-  }
-
-  protected override async doUpdate(id: string, patch: NormalizedPatch, expectedVersion: number | undefined) {
-    this.#check();
-    return super.doUpdate(id, patch, expectedVersion);
-  }
-
-  protected override async doGet(id: string, touch: boolean) {
-    this.#check();
-    return super.doGet(id, touch);
   }
 }
 

@@ -1,7 +1,7 @@
 // The per-attempt timeout: each attempt gets a fresh AbortSignal that fires on the caller's abort or when
 // the attempt outlives its timeout. An attempt whose work ignores the signal still ends on time (the work
 // keeps running unobserved; nothing can stop code that ignores its signal).
-import { abortError, raceAbort } from '../abort.js';
+import { raceAbort, withTimeLimit } from '../abort.js';
 import { ToolTimeoutError } from '../errors.js';
 
 /** What the wrapped function receives: the 1-based attempt and a signal that fires on timeout or abort. */
@@ -21,19 +21,10 @@ export async function attemptWithTimeout<T>(
   timeoutMs: number,
   outer: AbortSignal | undefined,
 ): Promise<T> {
-  const controller = new AbortController();
-  const onOuterAbort = (): void => controller.abort(abortError(outer as AbortSignal));
-  outer?.addEventListener('abort', onOuterAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new ToolTimeoutError(tool, timeoutMs)), timeoutMs);
-  try {
-    const pending = (async () => fn({ attempt, signal: controller.signal }))();
-    return await raceAbort(pending, controller.signal);
-  } catch (error) {
-    // A tool that honours its signal may reject with its own AbortError; report why we aborted instead.
-    if (controller.signal.aborted) throw abortError(controller.signal);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    outer?.removeEventListener('abort', onOuterAbort);
-  }
+  return withTimeLimit(
+    outer,
+    timeoutMs,
+    () => new ToolTimeoutError(tool, timeoutMs),
+    (signal) => raceAbort((async () => fn({ attempt, signal }))(), signal),
+  );
 }

@@ -1,7 +1,7 @@
 // Stage `generate`: the answer, from the host's generateResponse or the built-in template, with its text
 // emitted as `text` deltas as it comes (a string is one delta; an async iterable, one per item). The host's
 // generator runs under `timeouts.generate`, like every tool under its timeout.
-import { abortError, raceAbort } from '../abort.js';
+import { raceAbort, withTimeLimit } from '../abort.js';
 import { GenerationTimeoutError } from '../errors.js';
 import { templateParagraphs } from '../template.js';
 import type { GenerateResponse, GenerationContext } from '../types.js';
@@ -39,37 +39,29 @@ export async function generateAnswer(ctx: TurnContext, memoryContext: string): P
   }
   // The generator's signal fires on the turn's abort or when generation outlives its time limit; an
   // answer that ignores its signal still ends on time (its work keeps running unobserved).
-  const controller = new AbortController();
-  const context: GenerationContext = {
-    sessionId: ctx.sessionId,
-    requestId: ctx.requestId,
-    message: ctx.message,
-    messageCount,
-    session,
-    memoryContext,
-    attachments: ctx.processed,
-    sources: ctx.sources,
-    escalation,
-    facts: ctx.facts,
-    history: ctx.history,
-    signal: controller.signal,
-  };
-  const outer = ctx.signal;
-  const onOuterAbort = (): void => controller.abort(abortError(outer as AbortSignal));
-  if (outer?.aborted) onOuterAbort();
-  else outer?.addEventListener('abort', onOuterAbort, { once: true });
   const limitMs = ctx.services.generateTimeoutMs;
-  const timer = setTimeout(() => controller.abort(new GenerationTimeoutError(limitMs)), limitMs);
-  try {
-    return await produce(ctx, generate, context);
-  } catch (error) {
-    // A generator that honours its signal may reject with its own AbortError; report why it was aborted.
-    if (controller.signal.aborted) throw abortError(controller.signal);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    outer?.removeEventListener('abort', onOuterAbort);
-  }
+  return withTimeLimit(
+    ctx.signal,
+    limitMs,
+    () => new GenerationTimeoutError(limitMs),
+    (signal) => {
+      const context: GenerationContext = {
+        sessionId: ctx.sessionId,
+        requestId: ctx.requestId,
+        message: ctx.message,
+        messageCount,
+        session,
+        memoryContext,
+        attachments: ctx.processed,
+        sources: ctx.sources,
+        escalation,
+        facts: ctx.facts,
+        history: ctx.history,
+        signal,
+      };
+      return produce(ctx, generate, context);
+    },
+  );
 }
 
 async function produce(
