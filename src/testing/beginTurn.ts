@@ -3,6 +3,7 @@
 import { isSessionStoreClosedError } from '../errors/errors.js';
 import { defineConformanceGroup, validation } from './harness.js';
 import { must, rejectsWith } from './must.js';
+import { PAST_MS, ranBefore, timedCall, waitUntil } from './timing.js';
 
 const items = (tag: string, n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => ({ tag, n: from + i }));
@@ -65,13 +66,22 @@ export const beginTurnGroup = defineConformanceGroup('beginTurn', 'beginTurn', (
     );
   });
 
-  test('slides the TTL; ttlSeconds applies to the session it creates', async ({ store, wait, timed }) => {
-    await store.beginTurn('s1', {}, { ttlSeconds: 0.6 });
-    await wait(400);
-    await store.beginTurn('s1');
-    await wait(400);
-    must.ok(await store.exists('s1'), timed('beginTurn must slide the TTL of the session'));
-    await wait(800);
+  test('slides the TTL; ttlSeconds applies to the session it creates', async (h) => {
+    const { store, timed } = h;
+    const ttlMs = 800;
+    // With a real clock, deadlines come from timestamps around the calls (timing.ts).
+    const created = await timedCall(h, () => store.beginTurn('s1', {}, { ttlSeconds: 0.8 }));
+    await waitUntil(h, created.resolved + ttlMs / 2);
+    const turn = await timedCall(h, () => store.beginTurn('s1'));
+    await waitUntil(h, created.resolved + ttlMs + PAST_MS);
+    const alive = await timedCall(h, () => store.exists('s1'));
+    if (
+      ranBefore(turn.resolved, created.started + ttlMs) &&
+      ranBefore(alive.resolved, turn.started + ttlMs)
+    ) {
+      must.ok(alive.value, timed('beginTurn must slide the TTL of the session'));
+    }
+    await waitUntil(h, turn.resolved + ttlMs + PAST_MS);
     must.equal(await store.exists('s1'), false, timed('the session keeps the TTL it was created with'));
   });
 

@@ -36,8 +36,14 @@ export interface HarnessOptions {
 export interface Harness {
   /** A fresh store from the factory; the harness closes it after the test. */
   store: SessionStore;
-  /** Lets `ms` milliseconds pass: moves the manual clock, or sleeps. */
+  /** Lets `ms` milliseconds pass: moves the manual clock, or sleeps (at least roughly `ms`). */
   wait(ms: number): Promise<void>;
+  /**
+   * Milliseconds since the test started on the clock the store runs on: the manual clock's offset, or
+   * monotonic real time. With a real clock, time passes during store calls too, so a check that depends
+   * on when a call ran reads this before and after the call.
+   */
+  elapsed(): number;
   /**
    * `rule` plus what the kit did with time, for checks that depend on it: with a manual clock, a store
    * that reads its own clock instead of the `now` option fails them.
@@ -108,7 +114,9 @@ export function createHarness(
       async () => {
         let offset = 0;
         const start = Date.now();
+        const startedAt = performance.now();
         const now = () => start + offset;
+        const elapsed = () => (manual ? offset : performance.now() - startedAt);
         const store = await createStore({ now: manual ? now : Date.now, options: storeOptions });
         const wait = async (ms: number) => {
           if (manual) offset += ms;
@@ -119,7 +127,7 @@ export function createHarness(
             ? `${rule} (the kit moved the clock it passes as the \`now\` option by ${offset} ms: a store must take its clock from the \`now\` option the kit passes)`
             : `${rule} (the kit waited ${Date.now() - start} ms of real time)`;
         try {
-          await body({ store, wait, timed });
+          await body({ store, wait, elapsed, timed });
         } finally {
           await store.close();
         }

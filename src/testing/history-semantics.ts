@@ -1,11 +1,13 @@
 // History conformance, continued: items live and die with their session (TTL, slide, delete, set),
 // replaceItems with matching and stale suffixes, operation ids, limits and corrupt items.
 import assert from 'node:assert/strict';
+import type { SessionData } from '../codec/SessionData.js';
 import { isSessionConflictError, isSessionDecodeError } from '../errors/errors.js';
 import type { TestFn } from './harness.js';
 import type { HistoryConformanceOptions } from './history.js';
 import { invalid, itemsOf } from './history.js';
 import { rejectsWith } from './must.js';
+import { PAST_MS, ranBefore, timedCall, waitUntil } from './timing.js';
 
 const conflict = (p: Promise<unknown>, what: string) =>
   rejectsWith(p, isSessionConflictError, `${what} should reject with SessionConflictError`);
@@ -16,46 +18,73 @@ export function describeHistorySemantics(
   options: HistoryConformanceOptions,
 ): void {
   describe('history: lifetime', () => {
-    test('history writes slide the TTL, set lastActivity and leave version and updatedAt', async ({
-      store,
-      wait,
-    }) => {
-      const saved = await store.set('s1', { metadata: { a: 1 } }, { ttlSeconds: 0.6 });
-      const writes = [
-        () => store.appendItems('s1', itemsOf('t', 3)),
-        () => store.popItem('s1'),
-        () => store.replaceItems('s1', itemsOf('r', 1), { expectedSuffix: [] }),
-        () => store.getItems('s1'),
-        () => store.clearItems('s1'),
+    test('history writes slide the TTL, set lastActivity and leave version and updatedAt', async (h) => {
+      const { store } = h;
+      const ttlMs = 1000;
+      // One session per history call, each with items and a 1 s TTL, called halfway into that TTL. With a
+      // real clock, deadlines come from timestamps around the calls (timing.ts).
+      const calls: [string, (id: string) => Promise<unknown>][] = [
+        ['appendItems', (id) => store.appendItems(id, itemsOf('t', 3))],
+        ['popItem', (id) => store.popItem(id)],
+        ['replaceItems', (id) => store.replaceItems(id, itemsOf('r', 1), { expectedSuffix: [] })],
+        ['getItems', (id) => store.getItems(id)],
+        ['clearItems', (id) => store.clearItems(id)],
       ];
-      for (const write of writes) {
-        await wait(400);
-        await write();
+      const saved: { session: SessionData; started: number }[] = [];
+      let lastWritten = 0;
+      for (const [id] of calls) {
+        const written = await timedCall(h, () => store.set(id, { metadata: { a: 1 } }, { ttlSeconds: 1 }));
+        const items = await timedCall(h, () => store.appendItems(id, itemsOf('i', 2)));
+        saved.push({ session: written.value, started: written.started });
+        lastWritten = items.resolved;
       }
-      await wait(400);
-      const after = await store.get('s1', { touch: false });
-      assert.ok(after, 'each history call slid the TTL by the session’s 0.6 s');
-      assert.equal(after.version, saved.version, 'history writes leave version alone');
-      assert.equal(after.updatedAt.getTime(), saved.updatedAt.getTime(), 'and updatedAt');
-      assert.ok(after.lastActivity.getTime() > saved.lastActivity.getTime(), 'lastActivity moved');
-      assert.ok(after.expiresAt && after.expiresAt.getTime() - after.lastActivity.getTime() <= 700);
-      await wait(800);
-      assert.equal(await store.exists('s1'), false);
+      await waitUntil(h, lastWritten + ttlMs / 2);
+      const slides = [];
+      for (const [i, [id, call]] of calls.entries()) {
+        const slide = await timedCall(h, () => call(id));
+        slides.push({ ...slide, alive: ranBefore(slide.resolved, (saved[i]?.started ?? 0) + ttlMs) });
+      }
+      // Past the TTL of the first writes: each session is alive only if its history call slid it.
+      await waitUntil(h, lastWritten + ttlMs + PAST_MS);
+      for (const [i, [id]] of calls.entries()) {
+        const slide = slides[i] as (typeof slides)[number];
+        const { session } = saved[i] as (typeof saved)[number];
+        const after = await timedCall(h, () => store.get(id, { touch: false }));
+        if (!slide.alive || !ranBefore(after.resolved, slide.started + ttlMs)) continue;
+        assert.ok(after.value, `${id} slid the TTL by the session’s 1 s`);
+        assert.equal(after.value.version, session.version, `${id} leaves version alone`);
+        assert.equal(after.value.updatedAt.getTime(), session.updatedAt.getTime(), `${id} leaves updatedAt`);
+        assert.ok(
+          after.value.lastActivity.getTime() > session.lastActivity.getTime(),
+          `${id}: lastActivity moved`,
+        );
+        assert.ok(
+          after.value.expiresAt &&
+            after.value.expiresAt.getTime() - after.value.lastActivity.getTime() <= ttlMs + 100,
+          `${id} slides by the session's TTL`,
+        );
+      }
+      await waitUntil(h, Math.max(...slides.map((slide) => slide.resolved)) + ttlMs + PAST_MS);
+      for (const [id] of calls) assert.equal(await store.exists(id), false, `${id}: expired 1 s after it`);
     });
 
-    test('items expire with their session; getItems without touch does not slide', async ({
-      store,
-      wait,
-    }) => {
-      await store.appendItems('s1', itemsOf('e', 2), { ttlSeconds: 0.6 });
-      await store.appendItems('s2', itemsOf('f', 2), { ttlSeconds: 0.6 });
-      await wait(400);
-      assert.equal((await store.getItems('s1', { touch: false })).length, 2);
-      assert.equal((await store.getItems('s2', { touch: true })).length, 2);
-      await wait(400);
+    test('items expire with their session; getItems without touch does not slide', async (h) => {
+      const { store } = h;
+      const ttlMs = 800;
+      const s1 = await timedCall(h, () => store.appendItems('s1', itemsOf('e', 2), { ttlSeconds: 0.8 }));
+      const s2 = await timedCall(h, () => store.appendItems('s2', itemsOf('f', 2), { ttlSeconds: 0.8 }));
+      await waitUntil(h, s2.resolved + ttlMs / 2);
+      const read = await timedCall(h, () => store.getItems('s1', { touch: false }));
+      if (ranBefore(read.resolved, s1.started + ttlMs)) assert.equal(read.value.length, 2);
+      const slide = await timedCall(h, () => store.getItems('s2', { touch: true }));
+      if (ranBefore(slide.resolved, s2.started + ttlMs)) assert.equal(slide.value.length, 2);
+      await waitUntil(h, s2.resolved + ttlMs + PAST_MS);
       assert.deepEqual(await store.getItems('s1'), [], 'the items expired with the session');
       assert.equal(await store.exists('s1'), false);
-      assert.equal((await store.getItems('s2', { touch: false })).length, 2, 'getItems with touch slid');
+      const after = await timedCall(h, () => store.getItems('s2', { touch: false }));
+      if (slide.value.length === 2 && ranBefore(after.resolved, slide.started + ttlMs)) {
+        assert.equal(after.value.length, 2, 'getItems with touch slid');
+      }
       assert.equal(await store.popItem('s1'), null);
       assert.equal(await store.appendItems('s1', itemsOf('g', 1)), 1, 'a new log starts empty');
     });

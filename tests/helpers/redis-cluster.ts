@@ -10,7 +10,7 @@ import {
   stopAll,
   waitUntil,
 } from './redis-process.js';
-import { parseInfo, redisCommand } from './redis-resp.js';
+import { parseInfo, redisCommand, replicasCaughtUp } from './redis-resp.js';
 import { startRedisProcess } from './redis-standalone.js';
 
 /** Runs redis-cli with `args`; rejects with its output when it fails or outlives `timeoutMs`. */
@@ -94,7 +94,8 @@ function parseClusterNodes(text: unknown): NodeLine[] {
 /**
  * A Redis Cluster of `masters` masters with `replicasPerMaster` replicas each, every node in its own
  * temp dir, created with `redis-cli --cluster create`. Resolves once every node reports
- * `cluster_state:ok`, all 16384 slots served, every node known, and every replica's link up.
+ * `cluster_state:ok`, all 16384 slots served, every node known, every replica's link up, and every
+ * master's replicas online and caught up with its replication offset (WAIT counts them at once).
  */
 export async function startCluster(options?: ClusterOptions): Promise<ClusterHandle> {
   const masterCount = options?.masters ?? 3;
@@ -166,7 +167,8 @@ export async function startCluster(options?: ClusterOptions): Promise<ClusterHan
             return false;
           if (
             replication.get('role') === 'master' &&
-            replication.get('connected_slaves') !== String(replicas)
+            (replication.get('connected_slaves') !== String(replicas) ||
+              !(await replicasCaughtUp(handle.port, replicas)))
           ) {
             return false;
           }

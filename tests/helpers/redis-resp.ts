@@ -110,3 +110,25 @@ export function pairs(reply: unknown): Map<string, string> {
   for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), String(reply[i + 1]));
   return fields;
 }
+
+/**
+ * Whether the master on `port` has `replicas` replicas that WAIT counts right away: each in state
+ * `online` (a replica whose link is up can still be waiting for the master to stream to it) and having
+ * acknowledged the master's whole replication offset. `connected_slaves` alone also counts replicas still
+ * syncing. Replicas acknowledge once a second, so this can take about a second to become true.
+ */
+export async function replicasCaughtUp(port: number, replicas: number): Promise<boolean> {
+  const info = parseInfo(await redisCommand(port, ['INFO', 'replication']));
+  if (info.get('role') !== 'master') return false;
+  const offset = info.get('master_repl_offset');
+  let caughtUp = 0;
+  for (let i = 0; info.has(`slave${i}`); i += 1) {
+    const fields = new Map(
+      String(info.get(`slave${i}`))
+        .split(',')
+        .map((pair) => pair.split('=') as [string, string]),
+    );
+    if (fields.get('state') === 'online' && fields.get('offset') === offset) caughtUp += 1;
+  }
+  return caughtUp >= replicas;
+}
