@@ -18,10 +18,11 @@ import { Redis } from 'ioredis';
 import { startRedisProcess } from '../tests/helpers/redis-standalone.js';
 import { sessionIds } from './fixtures.js';
 import {
-  type BenchCase,
   type BenchFigure,
+  CONCURRENCY,
   figure,
   type GroupSettings,
+  type Op,
   type PairedCase,
   printFigures,
   printPaired,
@@ -30,6 +31,8 @@ import {
   ratio,
   runGroup,
   runPaired,
+  SEQUENTIAL_BATCH,
+  variants,
 } from './lib.js';
 import { loadLibrary } from './library.js';
 
@@ -38,10 +41,6 @@ const WORKING_SET = 1000;
 /** Items each session's history holds before timing starts (getItems reads the last READ_LIMIT). */
 const PREFILL_ITEMS = 40;
 const READ_LIMIT = 20;
-/** Operations awaited one after another per tinybench sample in the sequential variant. */
-const SEQUENTIAL_BATCH = 20;
-/** Operations in flight at once in the concurrent variant (one sample = one such wave). */
-const CONCURRENCY = 64;
 const TTL_SECONDS = 1800;
 /** Per target pair: warmup, then alternating slices for this long, in milliseconds. */
 const PAIRED_SETTINGS = { warmupMs: 300, durationMs: 4000 };
@@ -84,34 +83,6 @@ function historyItem(n: number): Record<string, unknown> {
           'items is missing. Can I get a refund or a replacement shipped this week?',
       },
     ],
-  };
-}
-
-/** One operation on session number `n` of the working set. */
-type Op = (n: number) => Promise<unknown>;
-
-function variants(
-  name: string,
-  op: Op,
-  next: () => number,
-): { sequential: BenchCase; concurrent: BenchCase } {
-  return {
-    sequential: {
-      name,
-      batch: SEQUENTIAL_BATCH,
-      fn: async () => {
-        for (let i = 0; i < SEQUENTIAL_BATCH; i++) await op(next());
-      },
-    },
-    concurrent: {
-      name,
-      batch: CONCURRENCY,
-      fn: async () => {
-        const wave: Promise<unknown>[] = [];
-        for (let i = 0; i < CONCURRENCY; i++) wave.push(op(next()));
-        await Promise.all(wave);
-      },
-    },
   };
 }
 

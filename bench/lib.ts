@@ -311,3 +311,37 @@ export function printPaired(title: string, ratios: PairedRatio[]): void {
     ]),
   );
 }
+
+/** Operations awaited one after another per tinybench sample in the sequential variant. */
+export const SEQUENTIAL_BATCH = 20;
+/** Operations in flight at once in the concurrent variant (one sample = one such wave). */
+export const CONCURRENCY = 64;
+
+/** One operation on session number `n` of the working set. */
+export type Op = (n: number) => Promise<unknown>;
+
+/** The two variants of one operation: a sequential batch and a concurrent wave. */
+export function variants(
+  name: string,
+  op: Op,
+  next: () => number,
+): { sequential: BenchCase; concurrent: BenchCase } {
+  return {
+    sequential: {
+      name,
+      batch: SEQUENTIAL_BATCH,
+      fn: async () => {
+        for (let i = 0; i < SEQUENTIAL_BATCH; i++) await op(next());
+      },
+    },
+    concurrent: {
+      name,
+      batch: CONCURRENCY,
+      fn: async () => {
+        const wave: Promise<unknown>[] = [];
+        for (let i = 0; i < CONCURRENCY; i++) wave.push(op(next()));
+        await Promise.all(wave);
+      },
+    },
+  };
+}

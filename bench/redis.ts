@@ -13,9 +13,11 @@ import { sessionIds, sessionInput } from './fixtures.js';
 import {
   type BenchCase,
   type BenchFigure,
+  CONCURRENCY,
   figure,
   formatUs,
   type GroupSettings,
+  type Op,
   type PairedCase,
   printFigures,
   printPaired,
@@ -25,6 +27,8 @@ import {
   ratio,
   runGroup,
   runPaired,
+  SEQUENTIAL_BATCH,
+  variants,
 } from './lib.js';
 import { loadLibrary } from './library.js';
 
@@ -50,10 +54,6 @@ const PAIRED_SETTINGS = { warmupMs: 300, durationMs: 4000 };
 const TOTAL_SESSIONS = Number(process.env.BENCH_TOTAL ?? 100_000);
 /** Sessions the per-operation benchmarks cycle through (the first of the TOTAL_SESSIONS). */
 const WORKING_SET = 1000;
-/** Operations awaited one after another per tinybench sample in the sequential variant. */
-const SEQUENTIAL_BATCH = 20;
-/** Operations in flight at once in the concurrent variant (one sample = one such wave). */
-const CONCURRENCY = 64;
 /** Calls in flight while filling the store. */
 const FILL_CONCURRENCY = 512;
 const TTL_SECONDS = 1800;
@@ -69,35 +69,6 @@ async function forEachConcurrently(
     while (nextIndex < count) await task(nextIndex++);
   };
   await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
-}
-
-/** One operation on session number `n` of the working set. */
-type Op = (n: number) => Promise<unknown>;
-
-/** The two variants of one operation: a sequential batch and a concurrent wave. */
-function variants(
-  name: string,
-  op: Op,
-  next: () => number,
-): { sequential: BenchCase; concurrent: BenchCase } {
-  return {
-    sequential: {
-      name,
-      batch: SEQUENTIAL_BATCH,
-      fn: async () => {
-        for (let i = 0; i < SEQUENTIAL_BATCH; i++) await op(next());
-      },
-    },
-    concurrent: {
-      name,
-      batch: CONCURRENCY,
-      fn: async () => {
-        const wave: Promise<unknown>[] = [];
-        for (let i = 0; i < CONCURRENCY; i++) wave.push(op(next()));
-        await Promise.all(wave);
-      },
-    },
-  };
 }
 
 export async function runRedisBench(settings: GroupSettings): Promise<void> {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RedisClient } from './connection.js';
-import { commandSender, scriptSender } from './send.js';
+import { commandSender, isNoScript, scriptSender } from './send.js';
 
 /** A script bound to a client: its arguments are the key count (when not fixed), KEYS, then ARGV. */
 export type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
@@ -44,8 +44,9 @@ export class Script {
   }
 
   /**
-   * The script as a function on `client`: EVALSHA, and EVAL when the server answers NOSCRIPT (first use,
-   * restart, failover, SCRIPT FLUSH), each sent as its own command (send.ts). A client from another copy
+   * The script as a function on `client`, each call sent as its own command (send.ts): EVAL with the
+   * source until one call succeeded, then EVALSHA, and EVAL again when the server answers NOSCRIPT
+   * (restart, failover, SCRIPT FLUSH). A client from another copy
    * of ioredis gets the script defined with `defineCommand` instead, unless a store already did (same
    * name, so same source).
    */
@@ -77,6 +78,6 @@ export class Script {
       return ((await pipeline.exec()) ?? []) as PipelineReply[];
     };
     const replies = await send(false);
-    return replies.some(([error]) => error?.message.startsWith('NOSCRIPT')) ? send(true) : replies;
+    return replies.some(([error]) => isNoScript(error)) ? send(true) : replies;
   }
 }

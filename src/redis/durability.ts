@@ -11,6 +11,7 @@ import { SessionNotDurableError, SessionValidationError } from '../errors/errors
 import type { RedisClient } from './connection.js';
 import type { ResolvedRedisStoreOptions } from './options.js';
 import type { PipelineReply, Script, ScriptFn } from './Script.js';
+import { isNoScript } from './send.js';
 
 /** The `durability` option as given. */
 export interface DurabilityOptions {
@@ -120,7 +121,6 @@ export class UnconfirmedWrite extends Error {
   }
 }
 
-const isNoScript = (error: Error | null): boolean => error?.message.startsWith('NOSCRIPT') === true;
 const isMoved = (error: Error | null): boolean => /^(MOVED|ASK) /.test(error?.message ?? '');
 
 /**
@@ -148,11 +148,11 @@ export function bindDurable(script: Script, client: RedisClient, durability: Dur
     // EVAL and EVALSHA always take the key count; a Script with a fixed count leaves it out of `given`.
     const args = numberOfKeys === undefined ? given : [numberOfKeys, ...given];
     let replies = await send(args, false);
-    if (isNoScript(replies[0]?.[0] ?? null)) replies = await send(args, true);
+    if (isNoScript(replies[0]?.[0])) replies = await send(args, true);
     if (isMoved(replies[0]?.[0] ?? null) && (client as { isCluster?: boolean }).isCluster === true) {
       await new Promise<void>((resolve) => (client as Cluster).refreshSlotsCache(() => resolve()));
       replies = await send(args, false);
-      if (isNoScript(replies[0]?.[0] ?? null)) replies = await send(args, true);
+      if (isNoScript(replies[0]?.[0])) replies = await send(args, true);
     }
     const [scriptReply, waitReply] = replies;
     if (scriptReply === undefined || waitReply === undefined) {

@@ -13,6 +13,10 @@
 import { Cluster, Command, Redis } from 'ioredis';
 import type { RedisClient } from './connection.js';
 
+/** Whether `error` is Redis's NOSCRIPT reply: the server has not cached the script, send its source. */
+export const isNoScript = (error: unknown): boolean =>
+  error instanceof Error && error.message.startsWith('NOSCRIPT');
+
 /** One Redis command of the store; string replies arrive as strings (utf8). */
 export type SendFn = (name: string, args: (string | number)[]) => Promise<unknown>;
 
@@ -49,7 +53,7 @@ export function scriptSender(
     return reply;
   };
   const withSource = (args: (string | number)[]) => (error: unknown) => {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    if (!isNoScript(error)) throw error;
     return send('eval', [lua, ...args]);
   };
   const call = (args: (string | number)[]) =>
