@@ -3,7 +3,8 @@
 // in with `enableAutoPipelining`, a script defined with defineCommand would instead wait for the client's
 // next auto-pipeline, and ioredis runs one auto-pipeline at a time per connection, settling it only when
 // all of it has answered (and builds each pipeline with a copy of every script defined on the client).
-// Every call of the store is one command already, so it loses nothing by skipping that batching. The
+// Every call of the store is one command already, so it loses nothing by skipping that batching; the
+// store batches its own socket writes instead (batchWrites below). The
 // store's plain commands (GET, EXISTS, PING) go through the client's own methods and so ride its
 // auto-pipeline, which measured faster for them.
 //
@@ -32,7 +33,49 @@ export function commandSender(client: RedisClient): SendFn | undefined {
   const options = keyPrefix
     ? { keyPrefix, replyEncoding: 'utf8' as const }
     : { replyEncoding: 'utf8' as const };
+  if (client instanceof Redis) {
+    return (name, args) => {
+      batchWrites(client);
+      return client.sendCommand(new Command(name, args, options)) as Promise<unknown>;
+    };
+  }
   return (name, args) => client.sendCommand(new Command(name, args, options)) as Promise<unknown>;
+}
+
+/**
+ * How many of the store's commands made in one tick leave in one socket write. Small enough that Redis
+ * starts on the first ones while the app is still making the rest.
+ */
+export const WRITE_BATCH = 8;
+
+/** Per socket whose writes are being held: how many commands the held write holds. */
+const heldWrites = new WeakMap<object, number>();
+
+/**
+ * Holds the store's writes on `client`'s socket (Node's cork) until WRITE_BATCH commands have gathered or
+ * the current tick's callbacks and promise jobs have run, whichever is first. Calls an app makes together
+ * (many requests in flight) then cost one system call per batch on each side, and Redis reads them and
+ * answers them together; a lone call leaves at the end of its tick, as it would have. Commands keep
+ * their order: a cork delays writes, never reorders them.
+ */
+function batchWrites(client: Redis): void {
+  const stream = client.stream;
+  if (stream === undefined) return;
+  const held = heldWrites.get(stream);
+  if (held === undefined) {
+    heldWrites.set(stream, 1);
+    stream.cork();
+    process.nextTick(() => {
+      heldWrites.delete(stream);
+      stream.uncork();
+    });
+  } else if (held < WRITE_BATCH) {
+    heldWrites.set(stream, held + 1);
+  } else {
+    stream.uncork();
+    stream.cork();
+    heldWrites.set(stream, 1);
+  }
 }
 
 /**

@@ -1,0 +1,107 @@
+// The store batches its socket writes: the calls an app makes in one tick leave in writes of WRITE_BATCH
+// commands (send.ts), in the order they were made, and a lone call still leaves at the end of its tick.
+import type { Socket } from 'node:net';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisSessionStore } from '../src/index.js';
+import { WRITE_BATCH } from '../src/redis/send.js';
+import type { RedisServerHandle } from './helpers/redis-process.js';
+import { startRedisProcess } from './helpers/redis-standalone.js';
+
+let server: RedisServerHandle;
+
+beforeAll(async () => {
+  server = await startRedisProcess();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Counts the writes that reach the store's socket (Node's _write and _writev: one system call each). */
+function countWrites(store: RedisSessionStore): { readonly count: number; stop(): void } {
+  const socket = (store.client as Redis).stream as Socket & {
+    _write: (...args: unknown[]) => void;
+    _writev: (...args: unknown[]) => void;
+  };
+  const write = socket._write;
+  const writev = socket._writev;
+  let count = 0;
+  socket._write = function (this: Socket, ...args: unknown[]) {
+    count++;
+    return write.apply(this, args);
+  };
+  socket._writev = function (this: Socket, ...args: unknown[]) {
+    count++;
+    return writev.apply(this, args);
+  };
+  return {
+    get count() {
+      return count;
+    },
+    stop() {
+      socket._write = write;
+      socket._writev = writev;
+    },
+  };
+}
+
+describe('write batching on the store’s connection', () => {
+  it('64 calls made in one tick leave in writes of WRITE_BATCH commands', async () => {
+    const store = new RedisSessionStore({ url: server.url, keyPrefix: 'wb1:' });
+    try {
+      // The first calls send each script's source; from then on the calls are EVALSHA.
+      await Promise.all([store.set('warm', {}), store.get('warm'), store.update('warm', { userId: 'u' })]);
+      const writes = countWrites(store);
+      const sets = await Promise.all(
+        Array.from({ length: 64 }, (_, i) => store.set(`s${i}`, { userId: `u${i}` })),
+      );
+      const touched = await Promise.all(Array.from({ length: 64 }, (_, i) => store.get(`s${i}`)));
+      writes.stop();
+      expect(sets.map((s) => s.userId)).toEqual(touched.map((s) => s?.userId));
+      expect(touched.every((s, i) => s?.userId === `u${i}`)).toBe(true);
+      // 128 commands: one write per batch, not one per command.
+      expect(writes.count).toBe((2 * 64) / WRITE_BATCH);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('calls made together keep their order', async () => {
+    const store = new RedisSessionStore({ url: server.url, keyPrefix: 'wb2:' });
+    try {
+      await store.set('warm', {});
+      await store.incrementCounter('warm', 'messageCount');
+      await store.get('warm');
+      const created = store.set('o', { userId: 'first' });
+      const counts: Promise<number | null>[] = [];
+      for (let i = 0; i < 20; i++) counts.push(store.incrementCounter('o', 'messageCount'));
+      const middle = store.get('o');
+      for (let i = 0; i < 20; i++) counts.push(store.incrementCounter('o', 'messageCount'));
+      const renamed = store.update('o', { userId: 'last' });
+      expect((await created).userId).toBe('first');
+      expect(await Promise.all(counts)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect((await middle)?.messageCount).toBe(20);
+      expect((await renamed)?.messageCount).toBe(40);
+      expect((await store.get('o', { touch: false }))?.userId).toBe('last');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a lone call leaves at the end of its tick', async () => {
+    const store = new RedisSessionStore({ url: server.url, keyPrefix: 'wb3:' });
+    try {
+      await store.set('warm', {});
+      const writes = countWrites(store);
+      const pending = store.set('lone', { userId: 'u' });
+      expect(writes.count).toBe(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(writes.count).toBe(1);
+      expect((await pending).userId).toBe('u');
+      writes.stop();
+    } finally {
+      await store.close();
+    }
+  });
+});
