@@ -15,6 +15,7 @@ import {
   type BenchFigure,
   CONCURRENCY,
   figure,
+  formatRatio,
   formatUs,
   type GroupSettings,
   type Op,
@@ -238,6 +239,7 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
     const paired = await runPaired(pairCases('sequential'), PAIRED_SETTINGS);
     const pairedConcurrent = await runPaired(pairCases('concurrent'), PAIRED_SETTINGS);
     const serverStats = await commandStats(raw, 1000);
+    const ceilings = await inFlightCeilings(raw, built, concurrent);
 
     console.log(
       `\nFill: ${TOTAL_SESSIONS.toLocaleString('en')} sessions through RedisSessionStore.set, ` +
@@ -263,6 +265,25 @@ export async function runRedisBench(settings: GroupSettings): Promise<void> {
         pairedConcurrent,
       );
     }
+    printTable(
+      `What Redis's own time allows with ${CONCURRENCY} in flight: one redis-server runs one command at a time, so ours can reach at most 1 s / (its time inside Redis per call); against the baseline's measured ops/s, that is the highest ratio any client could show`,
+      [
+        'target',
+        'ours: µs inside Redis per call',
+        'most ops/s that allows',
+        'baseline ops/s',
+        'highest ratio',
+        'target',
+      ],
+      ceilings.map((c) => [
+        c.label,
+        c.serverUs.toFixed(2),
+        Math.round(1e6 / c.serverUs).toLocaleString('en'),
+        Math.round(c.baseOpsPerSec).toLocaleString('en'),
+        formatRatio(1e6 / c.serverUs / c.baseOpsPerSec),
+        c.target === undefined ? '' : `≥ ${c.target}×`,
+      ]),
+    );
     const countUs = countFigure.meanUs;
     printTable(
       'countActive',
@@ -370,6 +391,44 @@ async function commandStats(client: Redis, minCalls: number): Promise<CommandSta
     stats.push({ command: match[1] as string, calls: Number(match[2]), usecPerCall: Number(match[3]) });
   }
   return stats.filter((c) => c.calls >= minCalls).sort((a, b) => b.calls - a.calls);
+}
+
+interface Ceiling {
+  label: string;
+  /** Redis time (INFO commandstats, every command of the call, sockets not counted) per call of ours. */
+  serverUs: number;
+  baseOpsPerSec: number;
+  target: number | undefined;
+}
+
+/** Waves of CONCURRENCY calls per target when measuring Redis's time per call in flight. */
+const CEILING_WAVES = 200;
+
+/**
+ * For each target with a concurrent goal: Redis's own time per call of ours with CONCURRENCY in flight
+ * (the same waves as the timed run), beside the baseline's measured concurrent ops/s.
+ */
+async function inFlightCeilings(
+  client: Redis,
+  built: { sequential: BenchCase; concurrent: BenchCase }[],
+  concurrent: BenchFigure[],
+): Promise<Ceiling[]> {
+  const ceilings: Ceiling[] = [];
+  for (const [label, oursName, baseName, , target] of TARGETS) {
+    const ours = built.find((b) => b.concurrent.name === oursName)?.concurrent;
+    const base = concurrent.find((f) => f.name === baseName);
+    if (ours === undefined || base === undefined || target === undefined) continue;
+    await client.config('RESETSTAT');
+    for (let i = 0; i < CEILING_WAVES; i++) await ours.fn();
+    const stats = (await commandStats(client, 0)).filter((c) => !/^(config|info)/.test(c.command));
+    // Script-internal commands are listed too (their time is inside the script's): the script alone.
+    const top = stats.find((c) => /^eval/.test(c.command)) ?? stats[0];
+    const calls = CEILING_WAVES * CONCURRENCY;
+    const serverUs = top === undefined ? Number.NaN : (top.calls * top.usecPerCall) / calls;
+    ceilings.push({ label, serverUs, baseOpsPerSec: base.opsPerSec, target });
+  }
+  await client.config('RESETSTAT');
+  return ceilings;
 }
 
 /** The ratios with targets, plus ours against the raw command nearest to the same work. */

@@ -48,27 +48,29 @@ export function commandSender(client: RedisClient): SendFn | undefined {
  */
 export const WRITE_BATCH = 8;
 
-/** Per socket whose writes are being held: how many commands the held write holds. */
+/** Per socket the store wrote to in this tick: how many commands its held write holds (0: none held). */
 const heldWrites = new WeakMap<object, number>();
 
 /**
- * Holds the store's writes on `client`'s socket (Node's cork) until WRITE_BATCH commands have gathered or
- * the current tick's callbacks and promise jobs have run, whichever is first. Calls an app makes together
- * (many requests in flight) then cost one system call per batch on each side, and Redis reads them and
- * answers them together; a lone call leaves at the end of its tick, as it would have. Commands keep
- * their order: a cork delays writes, never reorders them.
+ * Batches the store's writes on `client`'s socket. The first command of a tick leaves at once, so a lone
+ * call waits for nothing; the ones after it in the same tick are held (Node's cork) until WRITE_BATCH have
+ * gathered or the tick's callbacks and promise jobs have run. Calls an app makes together (many requests
+ * in flight) then cost one system call per batch on each side, and Redis reads and answers them together.
+ * Commands keep their order: a cork delays writes, never reorders them.
  */
 function batchWrites(client: Redis): void {
   const stream = client.stream;
   if (stream === undefined) return;
   const held = heldWrites.get(stream);
   if (held === undefined) {
-    heldWrites.set(stream, 1);
-    stream.cork();
+    heldWrites.set(stream, 0);
     process.nextTick(() => {
+      if ((heldWrites.get(stream) ?? 0) > 0) stream.uncork();
       heldWrites.delete(stream);
-      stream.uncork();
     });
+  } else if (held === 0) {
+    stream.cork();
+    heldWrites.set(stream, 1);
   } else if (held < WRITE_BATCH) {
     heldWrites.set(stream, held + 1);
   } else {
