@@ -99,6 +99,34 @@ describe('durability with a connected replica', () => {
   });
 });
 
+describe('durable writes made together', () => {
+  it('share one WAIT, and each resolves once the replica holds it', async () => {
+    // Each script has run on the write connection once, so the burst below is EVALSHA only.
+    await patient.set('together-0', { userId: 'u' });
+    await patient.update('together-0', { metadata: { k: 0 } });
+    await patient.incrementCounter('together-0', 'messageCount');
+    await redisCommand(master.port, ['CONFIG', 'RESETSTAT']);
+    const ids = Array.from({ length: 30 }, (_, i) => `together-${i}`);
+    const results = await Promise.all(
+      ids.flatMap((id) => [
+        patient.set(id, { userId: id }),
+        patient.update(id, { metadata: { k: id } }),
+        patient.incrementCounter(id, 'messageCount', 3),
+      ]),
+    );
+    expect(results.filter((_, i) => i % 3 === 2)).toEqual(ids.map(() => 3));
+    const waits = parseInfo(await redisCommand(master.port, ['INFO', 'commandstats'])).get('cmdstat_wait');
+    expect(waits).toMatch(/^calls=1,/);
+    // Read at once on the replica: the one WAIT returned after it acknowledged all 90 writes.
+    for (const id of ids) {
+      const key = sessionKey('dur:', id);
+      const [onPrimary, onReplica] = await Promise.all([get(master, key), get(replica, key)]);
+      expect(onReplica, id).toBe(onPrimary);
+      expect(onPrimary).toContain(`"k"\t:"${id}"`);
+    }
+  });
+});
+
 describe('durability with the replica stopped', () => {
   it('each write rejects with SessionNotDurableError in time, and is applied on the master', async () => {
     const ids = writes.map(([name]) => `stall-${name.replace(/\W+/g, '-')}`);
@@ -179,6 +207,48 @@ describe('durability with the replica stopped', () => {
     } finally {
       replica.resume();
     }
+  });
+
+  it('writes made together wait once: with the replica stopped a burst rejects within one timeoutMs', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
+    for (const id of ids) await plain.set(id, { userId: 'before' });
+    await store.get(ids[0] as string);
+    replica.pause();
+    try {
+      const started = performance.now();
+      // Mixed writes, all made in one tick; with one WAIT each they would take 20 × timeoutMs in turn,
+      // past commandTimeoutMs (2 s), and the later ones would fail as STORE_UNAVAILABLE instead.
+      const results = await Promise.all(
+        ids.map((id, i) =>
+          (i % 2 === 0
+            ? store.set(id, { userId: 'after' })
+            : store.incrementCounter(id, 'messageCount')
+          ).then(
+            () => new Error(`${id} resolved with the replica stopped`),
+            (e: unknown) => e,
+          ),
+        ),
+      );
+      const elapsed = performance.now() - started;
+      for (const [i, error] of results.entries()) {
+        expect(isSessionNotDurableError(error), `${ids[i]}: ${String(error)}`).toBe(true);
+        expect((error as SessionNotDurableError).sessionId).toBe(ids[i]);
+      }
+      expect(elapsed).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+      // Applied on the master all the same.
+      const after = await Promise.all(ids.map((id) => plain.get(id, { touch: false })));
+      expect(after.map((s, i) => (i % 2 === 0 ? s?.userId : s?.messageCount))).toEqual(
+        ids.map((_, i) => (i % 2 === 0 ? 'after' : 1)),
+      );
+    } finally {
+      replica.resume();
+    }
+    await waitUntil('replica acknowledges writes again', 10_000, async () =>
+      patient.set('after-burst', { userId: 'u' }).then(
+        () => true,
+        () => false,
+      ),
+    );
   });
 
   it('a script error is reported as itself, not as a durability failure', async () => {

@@ -1,6 +1,7 @@
-// Durable writes, the `durability` option of RedisSessionStore: every write script is followed by
+// Durable writes, the `durability` option of RedisSessionStore: write scripts are followed by
 // `WAIT <replicas> <timeoutMs>` in the same pipeline, on the same connection (WAIT cannot run inside Lua),
-// so a write costs one round trip still, plus the time the replicas take to acknowledge it. A write whose
+// so a write costs one round trip still, plus the time the replicas take to acknowledge it; the writes
+// made together share one WAIT (GroupCommit). A write whose
 // WAIT counts fewer replicas than asked rejects with SessionNotDurableError: applied on the master, not
 // confirmed. Reads send no WAIT.
 //
@@ -123,50 +124,161 @@ export class UnconfirmedWrite extends Error {
 
 const isMoved = (error: Error | null): boolean => /^(MOVED|ASK) /.test(error?.message ?? '');
 
+/** What a durable write's script replied, and the WAIT reply of the pipeline it ran in. */
+type DurableOutcome = [script: PipelineReply, wait: PipelineReply];
+
+/** The reply of a durable write, or its error: the script's own, or UnconfirmedWrite. */
+function settle(
+  [[scriptError, reply], [waitError, acknowledged]]: DurableOutcome,
+  wrote: (reply: unknown) => boolean,
+  durability: Durability,
+): unknown {
+  // The script failed (a conflict, a size limit, …): it wrote nothing, so there is nothing to confirm.
+  if (scriptError !== null) throw scriptError;
+  if (!wrote(reply)) return reply;
+  if (waitError !== null) throw new UnconfirmedWrite(0, durability, waitError);
+  if (typeof acknowledged !== 'number' || acknowledged < durability.replicas) {
+    throw new UnconfirmedWrite(Number(acknowledged) || 0, durability, undefined);
+  }
+  return reply;
+}
+
 /**
  * `script` as a function on `client` that resolves only once `durability.replicas` replicas acknowledged
- * what it wrote. Takes the same arguments as Script.bind's function.
- *
- * The pipeline holds EVALSHA then WAIT. On a Cluster, ioredis sends a pipeline to the node that serves
- * its keys (WAIT has none), so WAIT runs on the master that ran the script. When the reply is NOSCRIPT
- * (the server has not cached the script: first use, restart, failover) the pipeline goes again with EVAL
- * and the source. When a Cluster answers MOVED (the slot moved; nothing was run) the slot map is
- * refreshed and the pipeline goes again, once; ioredis does not follow a redirect itself in a pipeline
- * whose other command (WAIT) succeeded.
+ * what it wrote. Takes the same arguments as Script.bind's function. On a standalone or Sentinel-managed
+ * master the writes made in one tick share one WAIT (GroupCommit); on a Cluster each write has its own.
  */
 export function bindDurable(script: Script, client: RedisClient, durability: Durability): ScriptFn {
-  const { sha, lua, numberOfKeys } = script;
   const wrote = script.wrote ?? (() => true);
+  const withCount = (given: (string | number)[]) =>
+    // EVAL and EVALSHA always take the key count; a Script with a fixed count leaves it out of `given`.
+    script.numberOfKeys === undefined ? given : [script.numberOfKeys, ...given];
+  if ((client as { isCluster?: boolean }).isCluster === true) {
+    const send = clusterWrite(script, client as Cluster, durability);
+    return async (...given) => settle(await send(withCount(given)), wrote, durability);
+  }
+  const group = groupCommit(client, durability);
+  return async (...given) => settle(await group.submit(script, withCount(given)), wrote, durability);
+}
+
+/**
+ * One write on a Cluster: EVALSHA then WAIT in one pipeline. ioredis sends a pipeline to the node that
+ * serves its keys (WAIT has none), so WAIT runs on the master that ran the script. When the reply is
+ * NOSCRIPT (the server has not cached the script: first use, restart, failover) the pipeline goes again
+ * with EVAL and the source. When the Cluster answers MOVED (the slot moved; nothing was run) the slot map
+ * is refreshed and the pipeline goes again, once; ioredis does not follow a redirect itself in a pipeline
+ * whose other command (WAIT) succeeded.
+ */
+function clusterWrite(
+  script: Script,
+  client: Cluster,
+  durability: Durability,
+): (args: (string | number)[]) => Promise<DurableOutcome> {
   const send = async (args: (string | number)[], withSource: boolean): Promise<PipelineReply[]> => {
     const pipeline = client.pipeline();
-    if (withSource) pipeline.eval(lua, ...(args as [number, ...(string | number)[]]));
-    else pipeline.evalsha(sha, ...(args as [number, ...(string | number)[]]));
+    if (withSource) pipeline.eval(script.lua, ...(args as [number, ...(string | number)[]]));
+    else pipeline.evalsha(script.sha, ...(args as [number, ...(string | number)[]]));
     pipeline.wait(durability.replicas, durability.timeoutMs);
     return ((await pipeline.exec()) ?? []) as PipelineReply[];
   };
-  return async (...given) => {
-    // EVAL and EVALSHA always take the key count; a Script with a fixed count leaves it out of `given`.
-    const args = numberOfKeys === undefined ? given : [numberOfKeys, ...given];
+  return async (args) => {
     let replies = await send(args, false);
     if (isNoScript(replies[0]?.[0])) replies = await send(args, true);
-    if (isMoved(replies[0]?.[0] ?? null) && (client as { isCluster?: boolean }).isCluster === true) {
-      await new Promise<void>((resolve) => (client as Cluster).refreshSlotsCache(() => resolve()));
+    if (isMoved(replies[0]?.[0] ?? null)) {
+      await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
       replies = await send(args, false);
       if (isNoScript(replies[0]?.[0])) replies = await send(args, true);
     }
-    const [scriptReply, waitReply] = replies;
-    if (scriptReply === undefined || waitReply === undefined) {
-      throw new Error(`Unexpected pipeline reply from Redis (${replies.length} replies for 2 commands)`);
-    }
-    const [scriptError, reply] = scriptReply;
-    // The script failed (a conflict, a size limit, …): it wrote nothing, so there is nothing to confirm.
-    if (scriptError !== null) throw scriptError;
-    if (!wrote(reply)) return reply;
-    const [waitError, acknowledged] = waitReply;
-    if (waitError !== null) throw new UnconfirmedWrite(0, durability, waitError);
-    if (typeof acknowledged !== 'number' || acknowledged < durability.replicas) {
-      throw new UnconfirmedWrite(Number(acknowledged) || 0, durability, undefined);
-    }
-    return reply;
+    return outcomes(replies, 1)[0] as DurableOutcome;
   };
+}
+
+/** Each script reply of a pipeline of `count` scripts and one WAIT, paired with that WAIT's reply. */
+function outcomes(replies: PipelineReply[], count: number): DurableOutcome[] {
+  const wait = replies[count];
+  if (replies.length !== count + 1 || wait === undefined) {
+    throw new Error(
+      `Unexpected pipeline reply from Redis (${replies.length} replies for ${count + 1} commands)`,
+    );
+  }
+  return replies.slice(0, count).map((reply) => [reply, wait]);
+}
+
+interface QueuedWrite {
+  script: Script;
+  args: (string | number)[];
+  resolve(outcome: DurableOutcome): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit on one connection: the durable writes made in one tick (of any script of any store using
+ * the connection) leave as one pipeline, their scripts in call order and then one WAIT, which counts the
+ * replicas that have every write before it. Redis blocks a connection during its WAIT, so with one WAIT
+ * per write, concurrent writes would each wait for their own acknowledgement in turn: a write rate capped
+ * at one per replica round trip, and with a stalled replica N writes taking N × timeoutMs. Grouped, a
+ * burst waits once. A script this connection has not run yet is sent with its source (EVAL), which loads
+ * it; one that answers NOSCRIPT (restart, failover, SCRIPT FLUSH) goes again with its source, in a
+ * pipeline with its own WAIT.
+ */
+class GroupCommit {
+  #queue: QueuedWrite[] = [];
+  readonly #loaded = new Set<string>();
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly durability: Durability,
+  ) {}
+
+  submit(script: Script, args: (string | number)[]): Promise<DurableOutcome> {
+    return new Promise((resolve, reject) => {
+      if (this.#queue.length === 0) process.nextTick(() => this.#flush());
+      this.#queue.push({ script, args, resolve, reject });
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const group = this.#queue;
+    this.#queue = [];
+    try {
+      const first = await this.#send(group, (write) => !this.#loaded.has(write.script.sha));
+      const again = group.filter((_, i) => isNoScript(first[i]?.[0]?.[0]));
+      const second = again.length > 0 ? await this.#send(again, () => true) : [];
+      let retried = 0;
+      group.forEach((write, i) => {
+        const outcome = isNoScript(first[i]?.[0]?.[0]) ? second[retried++] : first[i];
+        if (outcome === undefined) write.reject(new Error('No reply from Redis for a durable write'));
+        else write.resolve(outcome);
+      });
+    } catch (error) {
+      for (const write of group) write.reject(error);
+    }
+  }
+
+  async #send(writes: QueuedWrite[], withSource: (write: QueuedWrite) => boolean): Promise<DurableOutcome[]> {
+    const pipeline = this.client.pipeline();
+    for (const write of writes) {
+      const args = write.args as [number, ...(string | number)[]];
+      if (withSource(write)) pipeline.eval(write.script.lua, ...args);
+      else pipeline.evalsha(write.script.sha, ...args);
+    }
+    pipeline.wait(this.durability.replicas, this.durability.timeoutMs);
+    const replies = outcomes(((await pipeline.exec()) ?? []) as PipelineReply[], writes.length);
+    writes.forEach((write, i) => {
+      if (replies[i]?.[0]?.[0] === null) this.#loaded.add(write.script.sha);
+    });
+    return replies;
+  }
+}
+
+/** The group commit of `client` for `durability`: one per connection and setting, shared by its stores. */
+const groups = new WeakMap<RedisClient, Map<string, GroupCommit>>();
+
+function groupCommit(client: RedisClient, durability: Durability): GroupCommit {
+  const byDurability = groups.get(client) ?? new Map<string, GroupCommit>();
+  groups.set(client, byDurability);
+  const key = `${durability.replicas}/${durability.timeoutMs}`;
+  const group = byDurability.get(key) ?? new GroupCommit(client, durability);
+  byDurability.set(key, group);
+  return group;
 }
