@@ -3,6 +3,7 @@
 import { cpus, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { Redis } from 'ioredis';
 import { Bench } from 'tinybench';
 
 /** One benchmarked operation. `fn` performs `batch` operations per call (sync or async). */
@@ -344,4 +345,16 @@ export function variants(
       },
     },
   };
+}
+
+/**
+ * redis-server CPU time (user + system, INFO cpu) in seconds since it started: of the whole process, or of
+ * its main thread, the one that runs every command.
+ */
+export async function serverCpuSeconds(client: Redis, thread: 'all' | 'main' = 'all'): Promise<number> {
+  const text = await client.info('cpu');
+  const suffix = thread === 'main' ? '_main_thread' : '';
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}${suffix}:([\\d.]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
 }

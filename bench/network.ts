@@ -17,7 +17,7 @@ import { createClient } from 'redis';
 import type { SessionData, SessionInput } from '../src/codec/SessionData.js';
 import { startRedisProcess } from '../tests/helpers/redis-servers.js';
 import { sessionIds, sessionInput } from './fixtures.js';
-import { formatUs, printTable } from './lib.js';
+import { formatUs, printTable, serverCpuSeconds } from './lib.js';
 import { loadLibrary } from './library.js';
 import { type ProxyStats, startDelayProxy } from './proxy.js';
 
@@ -70,13 +70,6 @@ function quantile(sorted: number[], q: number): number {
 
 function formatMs(ms: number): string {
   return formatUs(ms * 1000);
-}
-
-/** redis-server CPU (user + system, from INFO cpu) in seconds since it started. */
-async function serverCpuSeconds(client: Redis): Promise<number> {
-  const text = await client.info('cpu');
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
-  return field('used_cpu_user') + field('used_cpu_sys');
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type SessionNotDurableError,
 } from '../src/index.js';
 import { sessionKey } from '../src/redis/keys.js';
+import { UPDATE_LUA } from '../src/redis/scripts.js';
 import { HOST, type RedisServerHandle, waitUntil } from './helpers/redis-process.js';
 import { parseInfo, redisCommand, replicasCaughtUp } from './helpers/redis-resp.js';
 import { startRedisProcess } from './helpers/redis-standalone.js';
@@ -251,11 +252,77 @@ describe('durability with the replica stopped', () => {
     );
   });
 
+  it('writes made while a group waits form the next group, which waits its own turn only', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `next-${i}`);
+    for (const id of ids) await plain.set(id, { userId: 'before' });
+    await redisCommand(master.port, ['CONFIG', 'RESETSTAT']);
+    replica.pause();
+    try {
+      const started = performance.now();
+      const settle = (id: string) =>
+        store.incrementCounter(id, 'messageCount').then(
+          () => new Error(`${id} resolved with the replica stopped`),
+          (e: unknown) => e,
+        );
+      const firstBurst = ids.slice(0, 10).map(settle);
+      await new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS / 3));
+      // Made one at a time while the first group's WAIT blocks the connection: one group, not ten.
+      const secondBurst: Promise<unknown>[] = [];
+      for (const id of ids.slice(10)) {
+        secondBurst.push(settle(id));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const results = await Promise.all([...firstBurst, ...secondBurst]);
+      const elapsed = performance.now() - started;
+      expect(results.every((e) => isSessionNotDurableError(e))).toBe(true);
+      expect(elapsed).toBeLessThan(2 * TIMEOUT_MS + MARGIN_MS);
+    } finally {
+      replica.resume();
+    }
+    const waits = parseInfo(await redisCommand(master.port, ['INFO', 'commandstats'])).get('cmdstat_wait');
+    expect(waits).toMatch(/^calls=2,/);
+    await waitUntil('replica acknowledges writes again', 10_000, async () =>
+      patient.set('after-next', { userId: 'u' }).then(
+        () => true,
+        () => false,
+      ),
+    );
+  });
+
   it('a script error is reported as itself, not as a durability failure', async () => {
     const session = await patient.set('conflict', { userId: 'u' });
     await expect(
       patient.update('conflict', { escalated: true }, { expectedVersion: session.version + 5 }),
     ).rejects.toMatchObject({ code: 'SESSION_CONFLICT' });
+  });
+
+  it('after a reconnect, writes made together keep their order even when only some scripts are cached', async () => {
+    const admin = new Redis(master.url);
+    try {
+      await patient.set('order', { userId: 'x' });
+      await patient.update('order', { userId: 'y' });
+      // A restarted or promoted server: no script cached, every connection of the store dropped.
+      await admin.script('FLUSH');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      // Once the write connection is back (these writes load their own script only), another app
+      // instance loads the update script, not the set script.
+      await waitUntil('the write connection is back', 10_000, async () =>
+        patient.incrementCounter('order', 'messageCount').then(
+          () => true,
+          () => false,
+        ),
+      );
+      await admin.script('LOAD', UPDATE_LUA);
+      const [set, updated] = await Promise.all([
+        patient.set('order', { userId: 'a' }),
+        patient.update('order', { userId: 'b' }),
+      ]);
+      expect(set.userId).toBe('a');
+      expect(updated?.userId).toBe('b');
+      expect((await plain.get('order', { touch: false }))?.userId).toBe('b');
+    } finally {
+      admin.disconnect();
+    }
   });
 
   it('runs the script from its source when the server has not cached it (NOSCRIPT)', async () => {

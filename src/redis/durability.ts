@@ -212,60 +212,97 @@ interface QueuedWrite {
 }
 
 /**
- * Group commit on one connection: the durable writes made in one tick (of any script of any store using
- * the connection) leave as one pipeline, their scripts in call order and then one WAIT, which counts the
- * replicas that have every write before it. Redis blocks a connection during its WAIT, so with one WAIT
- * per write, concurrent writes would each wait for their own acknowledgement in turn: a write rate capped
- * at one per replica round trip, and with a stalled replica N writes taking N × timeoutMs. Grouped, a
- * burst waits once. A script this connection has not run yet is sent with its source (EVAL), which loads
- * it; one that answers NOSCRIPT (restart, failover, SCRIPT FLUSH) goes again with its source, in a
- * pipeline with its own WAIT.
+ * Group commit on one connection: durable writes (of any script of any store using the connection) leave
+ * as one pipeline, their scripts in call order and then one WAIT, which counts the replicas that have
+ * every write before it. One pipeline is out at a time: the writes made while it is out form the next
+ * group, sent when it has settled. Redis blocks a connection during its WAIT, so with one WAIT per write
+ * concurrent writes would each wait for their own acknowledgement in turn: a write rate capped at one per
+ * replica round trip, and with a stalled replica N writes taking N × timeoutMs. Grouped, a write waits at
+ * most for the group before it and its own.
+ *
+ * Scripts: the first use of a script in a pipeline is sent with its source (EVAL, which loads it) until
+ * it has run on this connection, and again after every reconnect (a restarted or promoted server has not
+ * cached it); later uses are EVALSHA. A write that still answers NOSCRIPT (SCRIPT FLUSH, or a server that
+ * evicts scripts) goes again with its source, in a pipeline with its own WAIT, before the next group: it
+ * then lands after the writes of its own group that followed it, never after a later group.
  */
 class GroupCommit {
   #queue: QueuedWrite[] = [];
+  #sending = false;
   readonly #loaded = new Set<string>();
 
   constructor(
     private readonly client: RedisClient,
     private readonly durability: Durability,
-  ) {}
+  ) {
+    client.on('ready', () => this.#loaded.clear());
+  }
 
   submit(script: Script, args: (string | number)[]): Promise<DurableOutcome> {
     return new Promise((resolve, reject) => {
-      if (this.#queue.length === 0) process.nextTick(() => this.#flush());
+      if (this.#queue.length === 0 && !this.#sending) process.nextTick(() => this.#next());
       this.#queue.push({ script, args, resolve, reject });
     });
   }
 
-  async #flush(): Promise<void> {
-    const group = this.#queue;
-    this.#queue = [];
+  /** Sends the queued writes as one group, then the writes queued meanwhile, until none are left. */
+  async #next(): Promise<void> {
+    if (this.#sending) return;
+    this.#sending = true;
     try {
-      const first = await this.#send(group, (write) => !this.#loaded.has(write.script.sha));
-      const again = group.filter((_, i) => isNoScript(first[i]?.[0]?.[0]));
-      const second = again.length > 0 ? await this.#send(again, () => true) : [];
-      let retried = 0;
-      group.forEach((write, i) => {
-        const outcome = isNoScript(first[i]?.[0]?.[0]) ? second[retried++] : first[i];
-        if (outcome === undefined) write.reject(new Error('No reply from Redis for a durable write'));
-        else write.resolve(outcome);
-      });
-    } catch (error) {
-      for (const write of group) write.reject(error);
+      while (this.#queue.length > 0) {
+        const group = this.#queue;
+        this.#queue = [];
+        await this.#commit(group);
+      }
+    } finally {
+      this.#sending = false;
     }
   }
 
-  async #send(writes: QueuedWrite[], withSource: (write: QueuedWrite) => boolean): Promise<DurableOutcome[]> {
+  /** Sends `group` and settles each of its writes; never rejects. */
+  async #commit(group: QueuedWrite[]): Promise<void> {
+    let again: QueuedWrite[];
+    try {
+      const first = await this.#send(group, false);
+      again = group.filter((write, i) => {
+        const outcome = first[i] as DurableOutcome;
+        if (isNoScript(outcome[0][0])) return true;
+        write.resolve(outcome);
+        return false;
+      });
+    } catch (error) {
+      for (const write of group) write.reject(error);
+      return;
+    }
+    if (again.length === 0) return;
+    try {
+      const second = await this.#send(again, true);
+      again.forEach((write, i) => write.resolve(second[i] as DurableOutcome));
+    } catch (error) {
+      for (const write of again) write.reject(error);
+    }
+  }
+
+  /** One pipeline: each write's script (EVAL where `allSource` or not loaded yet), then WAIT. */
+  async #send(writes: QueuedWrite[], allSource: boolean): Promise<DurableOutcome[]> {
     const pipeline = this.client.pipeline();
-    for (const write of writes) {
-      const args = write.args as [number, ...(string | number)[]];
-      if (withSource(write)) pipeline.eval(write.script.lua, ...args);
-      else pipeline.evalsha(write.script.sha, ...args);
+    const sourced = new Set<string>();
+    for (const { script, args } of writes) {
+      const spread = args as [number, ...(string | number)[]];
+      const withSource = allSource || (!this.#loaded.has(script.sha) && !sourced.has(script.sha));
+      if (withSource) {
+        sourced.add(script.sha);
+        pipeline.eval(script.lua, ...spread);
+      } else {
+        pipeline.evalsha(script.sha, ...spread);
+      }
     }
     pipeline.wait(this.durability.replicas, this.durability.timeoutMs);
     const replies = outcomes(((await pipeline.exec()) ?? []) as PipelineReply[], writes.length);
-    writes.forEach((write, i) => {
-      if (replies[i]?.[0]?.[0] === null) this.#loaded.add(write.script.sha);
+    writes.forEach(({ script }, i) => {
+      // Any reply but NOSCRIPT means the server has the script now (an error reply came from running it).
+      if (!isNoScript(replies[i]?.[0][0])) this.#loaded.add(script.sha);
     });
     return replies;
   }

@@ -53,10 +53,12 @@ const heldWrites = new WeakMap<object, number>();
 
 /**
  * Batches the store's writes on `client`'s socket. The first command of a tick leaves at once, so a lone
- * call waits for nothing; the ones after it in the same tick are held (Node's cork) until WRITE_BATCH have
- * gathered or the tick's callbacks and promise jobs have run. Calls an app makes together (many requests
- * in flight) then cost one system call per batch on each side, and Redis reads and answers them together.
- * Commands keep their order: a cork delays writes, never reorders them.
+ * call waits for nothing; the ones after it in the same tick are held (Node's cork) and leave WRITE_BATCH
+ * to a write (more when the socket is still busy with an earlier write), the rest when the tick's
+ * callbacks and promise jobs have run. Calls an app makes together (many requests in flight) then cost
+ * fewer system calls on each side, and Redis reads and answers them together. A cork delays writes and
+ * never reorders them. It holds the socket, not only the store's commands: on a client you passed, your
+ * own commands made in the same tick after a store call leave with them, by the end of the tick.
  */
 function batchWrites(client: Redis): void {
   const stream = client.stream;
