@@ -1,9 +1,10 @@
 // RedisSessionStore while Redis is unreachable: every method rejects with SessionStoreUnavailableError
 // within the documented bound (commandTimeoutMs, 2 s by default), the same instance works again once Redis
-// is back, and a SCRIPT FLUSH between calls goes unnoticed.
+// is back, a SCRIPT FLUSH between calls goes unnoticed, and after a reconnect calls keep their order.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessionStoreUnavailableError, RedisSessionStore } from '../src/index.js';
+import { UPDATE_LUA } from '../src/redis/scripts.js';
 import { type RedisServerHandle, waitUntil } from './helpers/redis-process.js';
 import { startRedisProcess } from './helpers/redis-standalone.js';
 
@@ -135,6 +136,35 @@ describe('fail fast while Redis is unreachable', () => {
       expect((await store.update('f1', { metadata: { b: 2 } }))?.metadata).toEqual({ a: 3, b: 2 });
       await admin.script('FLUSH');
       expect(await store.countActive()).toBeGreaterThan(0);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('after a reconnect, calls made together keep their order even when only some scripts are cached', async () => {
+    const admin = new Redis(server.url);
+    try {
+      await store.set('order', { userId: 'x' });
+      await store.update('order', { userId: 'y' });
+      // A restarted or promoted server: no script cached, every connection of the store dropped.
+      await admin.script('FLUSH');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      // Once the store is back on a new connection, another app instance loads the update script, not
+      // the set script.
+      await waitUntil('the store is connected again', 10_000, async () =>
+        store.exists('order').then(
+          () => true,
+          () => false,
+        ),
+      );
+      await admin.script('LOAD', UPDATE_LUA);
+      const [set, updated] = await Promise.all([
+        store.set('order', { userId: 'a' }),
+        store.update('order', { userId: 'b' }),
+      ]);
+      expect(set.userId).toBe('a');
+      expect(updated?.userId).toBe('b');
+      expect((await store.get('order', { touch: false }))?.userId).toBe('b');
     } finally {
       admin.disconnect();
     }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RedisClient } from './connection.js';
-import { commandSender, isNoScript, scriptSender } from './send.js';
+import { commandSender, connectionCount, isNoScript, scriptSender } from './send.js';
 
 /** A script bound to a client: its arguments are the key count (when not fixed), KEYS, then ARGV. */
 export type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
@@ -45,14 +45,14 @@ export class Script {
 
   /**
    * The script as a function on `client`, each call sent as its own command (send.ts): EVAL with the
-   * source until one call succeeded, then EVALSHA, and EVAL again when the server answers NOSCRIPT
-   * (restart, failover, SCRIPT FLUSH). A client from another copy
+   * source until one call succeeded on the current connection, then EVALSHA; EVAL again after a reconnect
+   * (restart, failover) and when the server answers NOSCRIPT (SCRIPT FLUSH). A client from another copy
    * of ioredis gets the script defined with `defineCommand` instead, unless a store already did (same
    * name, so same source).
    */
   bind(client: RedisClient): ScriptFn {
     const send = commandSender(client);
-    if (send !== undefined) return scriptSender(send, this);
+    if (send !== undefined) return scriptSender(send, this, connectionCount(client));
     const target = client as unknown as Record<string, ScriptFn>;
     const { name, lua, numberOfKeys } = this;
     if (typeof target[name] !== 'function') {

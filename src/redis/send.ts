@@ -82,31 +82,55 @@ function batchWrites(client: Redis): void {
   }
 }
 
+/** Per client: how many times it has connected and become ready. */
+const readyCounts = new WeakMap<RedisClient, { count: number }>();
+
+/**
+ * A function giving how many times `client` has become ready: a new connection (a restart, a failover)
+ * may reach a server that has none of the store's scripts cached. One listener per client.
+ */
+export function connectionCount(client: RedisClient): () => number {
+  let state = readyCounts.get(client);
+  if (state === undefined) {
+    const counter = { count: 0 };
+    client.on('ready', () => {
+      counter.count++;
+    });
+    readyCounts.set(client, counter);
+    state = counter;
+  }
+  const current = state;
+  return () => current.count;
+}
+
 /**
  * A script as a function of its arguments (the key count first when not fixed, then KEYS, then ARGV).
- * Until one call has succeeded, calls send EVAL with the source, which loads the script on the server; from
- * then on EVALSHA. Sending EVALSHA first and EVAL on NOSCRIPT would put the first calls' retries behind the
- * calls sent after them, and a connection keeps its calls in the order they were made. A NOSCRIPT later
- * (restart, failover, SCRIPT FLUSH, another Cluster node) still falls back to EVAL.
+ * Until one call has succeeded on the current connection, calls send EVAL with the source, which loads the
+ * script on the server; from then on EVALSHA, and EVAL again after every reconnect (`connection` counts
+ * them). Sending EVALSHA first and EVAL on NOSCRIPT would put the first calls' retries behind the calls
+ * sent after them, and a connection keeps its calls in the order they were made. A NOSCRIPT on a live
+ * connection (SCRIPT FLUSH, a server that evicts scripts, another Cluster node) still falls back to EVAL.
  */
 export function scriptSender(
   send: SendFn,
   script: { sha: string; lua: string; numberOfKeys?: number },
+  connection: () => number = () => 0,
 ): (...args: (string | number)[]) => Promise<unknown> {
   const { sha, lua, numberOfKeys } = script;
-  let loaded = false;
-  const markLoaded = (reply: unknown) => {
-    loaded = true;
-    return reply;
-  };
+  /** The connection the script last ran on (connection()'s count then); -1 before it ever ran. */
+  let loadedOn = -1;
   const withSource = (args: (string | number)[]) => (error: unknown) => {
     if (!isNoScript(error)) throw error;
     return send('eval', [lua, ...args]);
   };
-  const call = (args: (string | number)[]) =>
-    loaded
-      ? send('evalsha', [sha, ...args]).catch(withSource(args))
-      : send('eval', [lua, ...args]).then(markLoaded);
+  const call = (args: (string | number)[]) => {
+    const on = connection();
+    if (loadedOn === on) return send('evalsha', [sha, ...args]).catch(withSource(args));
+    return send('eval', [lua, ...args]).then((reply) => {
+      loadedOn = on;
+      return reply;
+    });
+  };
   if (numberOfKeys === undefined) return (...args) => call(args);
   return (...args) => call([numberOfKeys, ...args]);
 }
