@@ -11,10 +11,10 @@ import {
   type SessionNotDurableError,
 } from '../src/index.js';
 import { sessionKey } from '../src/redis/keys.js';
-import { UPDATE_LUA } from '../src/redis/scripts.js';
 import { HOST, type RedisServerHandle, waitUntil } from './helpers/redis-process.js';
 import { parseInfo, redisCommand, replicasCaughtUp } from './helpers/redis-resp.js';
 import { startRedisProcess } from './helpers/redis-standalone.js';
+import { expectOrderAfterReconnect } from './helpers/script-cache.js';
 
 const TIMEOUT_MS = 300;
 /** Scheduling slack on a busy 2-core machine, in milliseconds. */
@@ -71,6 +71,16 @@ const writesThrough = (s: () => RedisSessionStore): [string, (id: string) => Pro
   ['delete', (id) => s().delete(id)],
 ];
 const writes = writesThrough(() => store);
+
+/** Waits until a durable write (of session `id`) resolves again: the resumed replica acknowledges. */
+async function replicaAcknowledgesAgain(id: string): Promise<void> {
+  await waitUntil('replica acknowledges writes again', 10_000, async () =>
+    patient.set(id, { userId: 'u' }).then(
+      () => true,
+      () => false,
+    ),
+  );
+}
 
 /** What `server` holds for `key` (bypassing the store). */
 async function get(server: RedisServerHandle, key: string): Promise<string | null> {
@@ -186,12 +196,7 @@ describe('durability with the replica stopped', () => {
       replica.resume();
     }
     // Once the replica is back, writes resolve again.
-    await waitUntil('replica acknowledges writes again', 10_000, async () =>
-      patient.set('after-resume', { userId: 'u' }).then(
-        () => true,
-        () => false,
-      ),
-    );
+    await replicaAcknowledgesAgain('after-resume');
   });
 
   it('reads do not queue behind a write waiting for its replicas', async () => {
@@ -244,12 +249,7 @@ describe('durability with the replica stopped', () => {
     } finally {
       replica.resume();
     }
-    await waitUntil('replica acknowledges writes again', 10_000, async () =>
-      patient.set('after-burst', { userId: 'u' }).then(
-        () => true,
-        () => false,
-      ),
-    );
+    await replicaAcknowledgesAgain('after-burst');
   });
 
   it('writes made while a group waits form the next group, which waits its own turn only', async () => {
@@ -281,12 +281,7 @@ describe('durability with the replica stopped', () => {
     }
     const waits = parseInfo(await redisCommand(master.port, ['INFO', 'commandstats'])).get('cmdstat_wait');
     expect(waits).toMatch(/^calls=2,/);
-    await waitUntil('replica acknowledges writes again', 10_000, async () =>
-      patient.set('after-next', { userId: 'u' }).then(
-        () => true,
-        () => false,
-      ),
-    );
+    await replicaAcknowledgesAgain('after-next');
   });
 
   it('a script error is reported as itself, not as a durability failure', async () => {
@@ -297,32 +292,13 @@ describe('durability with the replica stopped', () => {
   });
 
   it('after a reconnect, writes made together keep their order even when only some scripts are cached', async () => {
-    const admin = new Redis(master.url);
-    try {
-      await patient.set('order', { userId: 'x' });
-      await patient.update('order', { userId: 'y' });
-      // A restarted or promoted server: no script cached, every connection of the store dropped.
-      await admin.script('FLUSH');
-      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-      // Once the write connection is back (these writes load their own script only), another app
-      // instance loads the update script, not the set script.
-      await waitUntil('the write connection is back', 10_000, async () =>
-        patient.incrementCounter('order', 'messageCount').then(
-          () => true,
-          () => false,
-        ),
-      );
-      await admin.script('LOAD', UPDATE_LUA);
-      const [set, updated] = await Promise.all([
-        patient.set('order', { userId: 'a' }),
-        patient.update('order', { userId: 'b' }),
-      ]);
-      expect(set.userId).toBe('a');
-      expect(updated?.userId).toBe('b');
-      expect((await plain.get('order', { touch: false }))?.userId).toBe('b');
-    } finally {
-      admin.disconnect();
-    }
+    // The writes that bring the write connection back load their own script only.
+    await expectOrderAfterReconnect(
+      master.url,
+      patient,
+      (s) => s.incrementCounter('order', 'messageCount'),
+      plain,
+    );
   });
 
   it('runs the script from its source when the server has not cached it (NOSCRIPT)', async () => {

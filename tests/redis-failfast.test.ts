@@ -4,9 +4,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessionStoreUnavailableError, RedisSessionStore } from '../src/index.js';
-import { UPDATE_LUA } from '../src/redis/scripts.js';
 import { type RedisServerHandle, waitUntil } from './helpers/redis-process.js';
 import { startRedisProcess } from './helpers/redis-standalone.js';
+import { expectOrderAfterReconnect } from './helpers/script-cache.js';
 
 /** The default bound, plus scheduling slack on a busy 2-core machine. */
 const BOUND_MS = 2_000;
@@ -142,32 +142,7 @@ describe('fail fast while Redis is unreachable', () => {
   });
 
   it('after a reconnect, calls made together keep their order even when only some scripts are cached', async () => {
-    const admin = new Redis(server.url);
-    try {
-      await store.set('order', { userId: 'x' });
-      await store.update('order', { userId: 'y' });
-      // A restarted or promoted server: no script cached, every connection of the store dropped.
-      await admin.script('FLUSH');
-      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-      // Once the store is back on a new connection, another app instance loads the update script, not
-      // the set script.
-      await waitUntil('the store is connected again', 10_000, async () =>
-        store.exists('order').then(
-          () => true,
-          () => false,
-        ),
-      );
-      await admin.script('LOAD', UPDATE_LUA);
-      const [set, updated] = await Promise.all([
-        store.set('order', { userId: 'a' }),
-        store.update('order', { userId: 'b' }),
-      ]);
-      expect(set.userId).toBe('a');
-      expect(updated?.userId).toBe('b');
-      expect((await store.get('order', { touch: false }))?.userId).toBe('b');
-    } finally {
-      admin.disconnect();
-    }
+    await expectOrderAfterReconnect(server.url, store, (s) => s.exists('order'));
   });
 
   it('the deadline also bounds a user client that would queue commands forever', async () => {

@@ -46,10 +46,19 @@ function countWrites(store: RedisSessionStore): { readonly count: number; stop()
   };
 }
 
+/** Runs `run` with a store of its own on the test server, closed afterwards. */
+async function withStore(keyPrefix: string, run: (store: RedisSessionStore) => Promise<void>): Promise<void> {
+  const store = new RedisSessionStore({ url: server.url, keyPrefix });
+  try {
+    await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('write batching on the store’s connection', () => {
-  it('64 calls made in one tick leave in the first call’s write and then writes of WRITE_BATCH commands', async () => {
-    const store = new RedisSessionStore({ url: server.url, keyPrefix: 'wb1:' });
-    try {
+  it('64 calls made in one tick leave in the first call’s write and then writes of WRITE_BATCH commands', () =>
+    withStore('wb1:', async (store) => {
       // The first calls send each script's source; from then on the calls are EVALSHA.
       await Promise.all([store.set('warm', {}), store.get('warm'), store.update('warm', { userId: 'u' })]);
       const writes = countWrites(store);
@@ -64,14 +73,10 @@ describe('write batching on the store’s connection', () => {
       // the socket is still busy with an earlier write), not one per command.
       expect(writes.count).toBeLessThanOrEqual(2 * (1 + Math.ceil(63 / WRITE_BATCH)));
       expect(writes.count).toBeGreaterThanOrEqual(2);
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 
-  it('calls made together keep their order', async () => {
-    const store = new RedisSessionStore({ url: server.url, keyPrefix: 'wb2:' });
-    try {
+  it('calls made together keep their order', () =>
+    withStore('wb2:', async (store) => {
       await store.set('warm', {});
       await store.incrementCounter('warm', 'messageCount');
       await store.get('warm');
@@ -86,14 +91,10 @@ describe('write batching on the store’s connection', () => {
       expect((await middle)?.messageCount).toBe(20);
       expect((await renamed)?.messageCount).toBe(40);
       expect((await store.get('o', { touch: false }))?.userId).toBe('last');
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 
-  it('a lone call leaves at once, and a held write leaves by the end of the tick', async () => {
-    const store = new RedisSessionStore({ url: server.url, keyPrefix: 'wb3:' });
-    try {
+  it('a lone call leaves at once, and a held write leaves by the end of the tick', () =>
+    withStore('wb3:', async (store) => {
       await store.set('warm', {});
       const writes = countWrites(store);
       const lone = store.set('lone', { userId: 'u' });
@@ -107,8 +108,5 @@ describe('write batching on the store’s connection', () => {
       expect(writes.count).toBe(3);
       expect([(await first).userId, (await second).userId]).toEqual(['a', 'b']);
       writes.stop();
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 });
