@@ -278,7 +278,7 @@ class GroupCommit {
     if (again.length === 0) return;
     try {
       const second = await this.#send(again, true);
-      again.forEach((write, i) => write.resolve(second[i] as DurableOutcome));
+      for (const [i, write] of again.entries()) write.resolve(second[i] as DurableOutcome);
     } catch (error) {
       for (const write of again) write.reject(error);
     }
