@@ -1,15 +1,16 @@
-// `npm run bench` runs every benchmark; `npm run bench -- memory`, `-- redis`, `-- history`, `-- network`
-// or `-- clients` runs one part. The network part's delay per direction: `npm run bench -- network
+// `npm run bench` runs every benchmark; `npm run bench -- memory`, `-- redis`, `-- history`, `-- network`,
+// `-- clients` or `-- durability` runs one part. The network part's delay per direction: `npm run bench -- network
 // --delay-ms=2` (or the BENCH_DELAY_MS variable), 1 ms by default.
 
 import { runClientsBench } from './clients.js';
+import { runDurabilityBench } from './durability.js';
 import { runHistoryBench } from './history.js';
 import { describeMachine } from './lib.js';
 import { runMemoryBench } from './memory.js';
 import { runNetworkBench } from './network.js';
 import { runRedisBench } from './redis.js';
 
-const PARTS = ['memory', 'redis', 'history', 'network', 'clients'] as const;
+const PARTS = ['memory', 'redis', 'history', 'network', 'clients', 'durability'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Selection {
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
   if (parts.includes('history')) await runHistoryBench({ timeMs: 300, warmupMs: 100, rounds: 5 });
   if (parts.includes('network')) await runNetworkBench({ delayMs, calls });
   if (parts.includes('clients')) await runClientsBench();
+  if (parts.includes('durability')) await runDurabilityBench();
   console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(1)} s; ${describeMachine()}`);
 }
 
