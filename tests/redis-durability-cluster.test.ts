@@ -5,13 +5,13 @@
 //
 // A write to a healthy replica set must resolve however slow the machine is, so `store` waits up to
 // TIMEOUT_MS, far above a replica's acknowledgement time (milliseconds, hundreds on a loaded machine). The
-// writes that must reject go through `quick`, which waits QUICK_TIMEOUT_MS: a WAIT blocks its connection,
-// so those writes wait one after the other. Each test writes its own sessions.
+// writes that must reject go through `quick`, which waits QUICK_TIMEOUT_MS. Writes of one hash slot made
+// together share one WAIT. Each test writes its own sessions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessionNotDurableError, RedisSessionStore } from '../src/index.js';
 import { sessionKey } from '../src/redis/keys.js';
 import { type ClusterHandle, startCluster } from './helpers/redis-cluster.js';
-import { redisCommand } from './helpers/redis-resp.js';
+import { parseInfo, redisCommand } from './helpers/redis-resp.js';
 
 const TIMEOUT_MS = 2000;
 const QUICK_TIMEOUT_MS = 300;
@@ -70,6 +70,41 @@ describe('durability on a Cluster', () => {
       await store.set(`ok${i}`, { userId: 'u' });
       expect(await store.incrementCounter(`ok${i}`, 'messageCount')).toBe(1);
     }
+  });
+
+  it('writes of one hash slot made together share one WAIT, on the master that ran them', async () => {
+    const id = 'together';
+    await store.set(id, { userId: 'u' });
+    const { master } = await ownerOf(id);
+    await redisCommand(master, ['CONFIG', 'RESETSTAT']);
+    const counts = await Promise.all(
+      Array.from({ length: 30 }, () => store.incrementCounter(id, 'messageCount')),
+    );
+    expect(counts).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    const waits = parseInfo(await redisCommand(master, ['INFO', 'commandstats'])).get('cmdstat_wait');
+    expect(waits).toMatch(/^calls=1,/);
+  });
+
+  it('a write whose slot moved to another master (MOVED) goes again there, and is confirmed', async () => {
+    const id = 'moving';
+    await store.set(id, { userId: 'u' });
+    const key = sessionKey(PREFIX, id);
+    const from = (await ownerOf(id)).master;
+    const to = (await cluster.masters()).find((m) => m.port !== from)?.port as number;
+    const idOf = async (port: number) => String(await redisCommand(port, ['CLUSTER', 'MYID']));
+    const [fromId, toId] = [await idOf(from), await idOf(to)];
+    const slot = Number(await redisCommand(from, ['CLUSTER', 'KEYSLOT', key]));
+    // Move the slot by hand, keys and all, while the store's slot map still points at `from`.
+    await redisCommand(to, ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId]);
+    await redisCommand(from, ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId]);
+    const keys = (await redisCommand(from, ['CLUSTER', 'GETKEYSINSLOT', String(slot), '100'])) as string[];
+    await redisCommand(from, ['MIGRATE', '127.0.0.1', String(to), '', '0', '5000', 'KEYS', ...keys]);
+    for (const port of (await cluster.masters()).map((m) => m.port)) {
+      await redisCommand(port, ['CLUSTER', 'SETSLOT', String(slot), 'NODE', toId]);
+    }
+    expect(await store.incrementCounter(id, 'messageCount')).toBe(1);
+    expect((await ownerOf(id)).master).toBe(to);
+    expect(String(await redisCommand(to, ['GET', key]))).toContain('"u"');
   });
 
   it("waits on the master that ran the write: its stopped replica fails only that master's writes", async () => {

@@ -7,12 +7,13 @@
 //
 // Which calls are writes is declared by each script (Script's `write` option, scripts.ts), not listed
 // here, so a new write script gets the same treatment by declaring itself one.
+import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { SessionNotDurableError, SessionValidationError } from '../errors/errors.js';
 import type { RedisClient } from './connection.js';
 import type { ResolvedRedisStoreOptions } from './options.js';
 import type { PipelineReply, Script, ScriptFn } from './Script.js';
-import { isNoScript } from './send.js';
+import { connectionCount, isNoScript } from './send.js';
 
 /** The `durability` option as given. */
 export interface DurabilityOptions {
@@ -145,8 +146,9 @@ function settle(
 
 /**
  * `script` as a function on `client` that resolves only once `durability.replicas` replicas acknowledged
- * what it wrote. Takes the same arguments as Script.bind's function. On a standalone or Sentinel-managed
- * master the writes made in one tick share one WAIT (GroupCommit); on a Cluster each write has its own.
+ * what it wrote. Takes the same arguments as Script.bind's function. Writes share WAITs (GroupCommit):
+ * on a standalone or Sentinel-managed master all of them, on a Cluster those of one hash slot (a pipeline
+ * there goes to the node serving its keys, and the WAIT must run on the master that ran the writes).
  */
 export function bindDurable(script: Script, client: RedisClient, durability: Durability): ScriptFn {
   const wrote = script.wrote ?? (() => true);
@@ -154,43 +156,15 @@ export function bindDurable(script: Script, client: RedisClient, durability: Dur
     // EVAL and EVALSHA always take the key count; a Script with a fixed count leaves it out of `given`.
     script.numberOfKeys === undefined ? given : [script.numberOfKeys, ...given];
   if ((client as { isCluster?: boolean }).isCluster === true) {
-    const send = clusterWrite(script, client as Cluster, durability);
-    return async (...given) => settle(await send(withCount(given)), wrote, durability);
+    return async (...given) => {
+      const args = withCount(given);
+      // args[1] is KEYS[1]; every key of a call is in its slot.
+      const group = groupCommit(client, durability, calculateSlot(String(args[1])));
+      return settle(await group.submit(script, args), wrote, durability);
+    };
   }
   const group = groupCommit(client, durability);
   return async (...given) => settle(await group.submit(script, withCount(given)), wrote, durability);
-}
-
-/**
- * One write on a Cluster: EVALSHA then WAIT in one pipeline. ioredis sends a pipeline to the node that
- * serves its keys (WAIT has none), so WAIT runs on the master that ran the script. When the reply is
- * NOSCRIPT (the server has not cached the script: first use, restart, failover) the pipeline goes again
- * with EVAL and the source. When the Cluster answers MOVED (the slot moved; nothing was run) the slot map
- * is refreshed and the pipeline goes again, once; ioredis does not follow a redirect itself in a pipeline
- * whose other command (WAIT) succeeded.
- */
-function clusterWrite(
-  script: Script,
-  client: Cluster,
-  durability: Durability,
-): (args: (string | number)[]) => Promise<DurableOutcome> {
-  const send = async (args: (string | number)[], withSource: boolean): Promise<PipelineReply[]> => {
-    const pipeline = client.pipeline();
-    if (withSource) pipeline.eval(script.lua, ...(args as [number, ...(string | number)[]]));
-    else pipeline.evalsha(script.sha, ...(args as [number, ...(string | number)[]]));
-    pipeline.wait(durability.replicas, durability.timeoutMs);
-    return ((await pipeline.exec()) ?? []) as PipelineReply[];
-  };
-  return async (args) => {
-    let replies = await send(args, false);
-    if (isNoScript(replies[0]?.[0])) replies = await send(args, true);
-    if (isMoved(replies[0]?.[0] ?? null)) {
-      await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
-      replies = await send(args, false);
-      if (isNoScript(replies[0]?.[0])) replies = await send(args, true);
-    }
-    return outcomes(replies, 1)[0] as DurableOutcome;
-  };
 }
 
 /** Each script reply of a pipeline of `count` scripts and one WAIT, paired with that WAIT's reply. */
@@ -223,19 +197,23 @@ interface QueuedWrite {
  * Scripts: the first use of a script in a pipeline is sent with its source (EVAL, which loads it) until
  * it has run on this connection, and again after every reconnect (a restarted or promoted server has not
  * cached it); later uses are EVALSHA. A write that still answers NOSCRIPT (SCRIPT FLUSH, or a server that
- * evicts scripts) goes again with its source, in a pipeline with its own WAIT, before the next group: it
- * then lands after the writes of its own group that followed it, never after a later group.
+ * evicts scripts), or on a Cluster MOVED or ASK (its slot moved; nothing ran, and the slot map is refreshed
+ * first), goes again once with its source, in a pipeline with its own WAIT, before the next group: it then
+ * lands after the writes of its own group that followed it, never after a later group. ioredis does not
+ * follow a redirect itself in a pipeline whose other commands succeeded.
  */
 class GroupCommit {
   #queue: QueuedWrite[] = [];
   #sending = false;
-  readonly #loaded = new Set<string>();
+  /** Per script: the connection it last ran on (connectionCount's count then). */
+  readonly #loaded = new Map<string, number>();
+  readonly #connection: () => number;
 
   constructor(
     private readonly client: RedisClient,
     private readonly durability: Durability,
   ) {
-    client.on('ready', () => this.#loaded.clear());
+    this.#connection = connectionCount(client);
   }
 
   submit(script: Script, args: (string | number)[]): Promise<DurableOutcome> {
@@ -262,12 +240,16 @@ class GroupCommit {
 
   /** Sends `group` and settles each of its writes; never rejects. */
   async #commit(group: QueuedWrite[]): Promise<void> {
+    const cluster = (this.client as { isCluster?: boolean }).isCluster === true;
     let again: QueuedWrite[];
+    let moved = false;
     try {
       const first = await this.#send(group, false);
       again = group.filter((write, i) => {
         const outcome = first[i] as DurableOutcome;
-        if (isNoScript(outcome[0][0])) return true;
+        const error = outcome[0][0];
+        if (cluster && isMoved(error)) moved = true;
+        if (isNoScript(error) || (cluster && isMoved(error))) return true;
         write.resolve(outcome);
         return false;
       });
@@ -277,6 +259,8 @@ class GroupCommit {
     }
     if (again.length === 0) return;
     try {
+      if (moved)
+        await new Promise<void>((resolve) => (this.client as Cluster).refreshSlotsCache(() => resolve()));
       const second = await this.#send(again, true);
       for (const [i, write] of again.entries()) write.resolve(second[i] as DurableOutcome);
     } catch (error) {
@@ -287,10 +271,11 @@ class GroupCommit {
   /** One pipeline: each write's script (EVAL where `allSource` or not loaded yet), then WAIT. */
   async #send(writes: QueuedWrite[], allSource: boolean): Promise<DurableOutcome[]> {
     const pipeline = this.client.pipeline();
+    const on = this.#connection();
     const sourced = new Set<string>();
     for (const { script, args } of writes) {
       const spread = args as [number, ...(string | number)[]];
-      const withSource = allSource || (!this.#loaded.has(script.sha) && !sourced.has(script.sha));
+      const withSource = allSource || (this.#loaded.get(script.sha) !== on && !sourced.has(script.sha));
       if (withSource) {
         sourced.add(script.sha);
         pipeline.eval(script.lua, ...spread);
@@ -302,19 +287,22 @@ class GroupCommit {
     const replies = outcomes(((await pipeline.exec()) ?? []) as PipelineReply[], writes.length);
     writes.forEach(({ script }, i) => {
       // Any reply but NOSCRIPT means the server has the script now (an error reply came from running it).
-      if (!isNoScript(replies[i]?.[0][0])) this.#loaded.add(script.sha);
+      if (!isNoScript(replies[i]?.[0][0])) this.#loaded.set(script.sha, on);
     });
     return replies;
   }
 }
 
-/** The group commit of `client` for `durability`: one per connection and setting, shared by its stores. */
+/**
+ * The group commit of `client` for `durability` (and on a Cluster, for one hash slot): one per connection,
+ * setting and slot, shared by the stores using the connection.
+ */
 const groups = new WeakMap<RedisClient, Map<string, GroupCommit>>();
 
-function groupCommit(client: RedisClient, durability: Durability): GroupCommit {
+function groupCommit(client: RedisClient, durability: Durability, slot?: number): GroupCommit {
   const byDurability = groups.get(client) ?? new Map<string, GroupCommit>();
   groups.set(client, byDurability);
-  const key = `${durability.replicas}/${durability.timeoutMs}`;
+  const key = `${durability.replicas}/${durability.timeoutMs}/${slot ?? ''}`;
   const group = byDurability.get(key) ?? new GroupCommit(client, durability);
   byDurability.set(key, group);
   return group;
