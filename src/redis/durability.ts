@@ -125,6 +125,9 @@ export class UnconfirmedWrite extends Error {
 
 const isMoved = (error: Error | null): boolean => /^(MOVED|ASK) /.test(error?.message ?? '');
 
+/** Whether a script reply came from running the script: a success, or an error the script raised. */
+const ranScript = (error: Error | null): boolean => error === null || /SESS[A-Z]/.test(error.message);
+
 /** What a durable write's script replied, and the WAIT reply of the pipeline it ran in. */
 type DurableOutcome = [script: PipelineReply, wait: PipelineReply];
 
@@ -147,8 +150,10 @@ function settle(
 /**
  * `script` as a function on `client` that resolves only once `durability.replicas` replicas acknowledged
  * what it wrote. Takes the same arguments as Script.bind's function. Writes share WAITs (GroupCommit):
- * on a standalone or Sentinel-managed master all of them, on a Cluster those of one hash slot (a pipeline
- * there goes to the node serving its keys, and the WAIT must run on the master that ran the writes).
+ * on a standalone or Sentinel-managed master all of them, on a Cluster those of one hash slot (ioredis
+ * sends a Cluster pipeline to the node serving its first key, and the WAIT must run on the master that ran
+ * the writes). The groups of different slots served by one master each send their own pipeline and WAIT,
+ * which wait in turn on that master's connection.
  */
 export function bindDurable(script: Script, client: RedisClient, durability: Durability): ScriptFn {
   const wrote = script.wrote ?? (() => true);
@@ -286,8 +291,9 @@ class GroupCommit {
     pipeline.wait(this.durability.replicas, this.durability.timeoutMs);
     const replies = outcomes(((await pipeline.exec()) ?? []) as PipelineReply[], writes.length);
     writes.forEach(({ script }, i) => {
-      // Any reply but NOSCRIPT means the server has the script now (an error reply came from running it).
-      if (!isNoScript(replies[i]?.[0][0])) this.#loaded.set(script.sha, on);
+      // The script ran: it succeeded, or failed with one of its own errors (not a redirect, a NOSCRIPT or
+      // a refusal before it ran).
+      if (ranScript(replies[i]?.[0][0] ?? null)) this.#loaded.set(script.sha, on);
     });
     return replies;
   }
@@ -295,7 +301,7 @@ class GroupCommit {
 
 /**
  * The group commit of `client` for `durability` (and on a Cluster, for one hash slot): one per connection,
- * setting and slot, shared by the stores using the connection.
+ * setting and slot; a store's durable writes and its history's share it.
  */
 const groups = new WeakMap<RedisClient, Map<string, GroupCommit>>();
 

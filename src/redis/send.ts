@@ -87,7 +87,9 @@ const readyCounts = new WeakMap<RedisClient, { count: number }>();
 
 /**
  * A function giving how many times `client` has become ready: a new connection (a restart, a failover)
- * may reach a server that has none of the store's scripts cached. One listener per client.
+ * may reach a server that has none of the store's scripts cached. One listener per client. A Cluster
+ * client becomes ready when it (re)connects as a whole, not when one of its nodes restarts or fails over:
+ * there a script meets NOSCRIPT and is sent again with its source, after the calls made behind it.
  */
 export function connectionCount(client: RedisClient): () => number {
   let state = readyCounts.get(client);
