@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import type { SessionInput } from '../src/codec/SessionData.js';
 import { startRedisProcess } from '../tests/helpers/redis-standalone.js';
 import { sessionIds, sessionInput } from './fixtures.js';
-import { formatOps, printTable } from './lib.js';
+import { callers, formatOps, median, printTable } from './lib.js';
 import { loadLibrary } from './library.js';
 
 /** Calls in flight at every moment. */
@@ -23,21 +23,9 @@ const TARGET = 1.0;
 
 type Op = (n: number) => Promise<unknown>;
 
-/** Runs `calls` calls of `op` with IN_FLIGHT callers; returns the elapsed milliseconds. */
-async function slice(op: Op, calls: number, first: number): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  const caller = async () => {
-    while (next < calls) await op((first + next++) % WORKING_SET);
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, caller));
-  return performance.now() - started;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
+/** One slice: IN_FLIGHT callers until `calls` calls are done; returns the elapsed milliseconds. */
+const slice = (op: Op, calls: number, first: number): Promise<number> =>
+  callers(op, { calls, inFlight: IN_FLIGHT, modulo: WORKING_SET, first });
 
 export async function runClientsBench(): Promise<void> {
   const { RedisSessionStore: Store } = await loadLibrary();

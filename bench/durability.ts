@@ -7,7 +7,7 @@ import { HOST, waitUntil } from '../tests/helpers/redis-process.js';
 import { parseInfo, redisCommand, replicasCaughtUp } from '../tests/helpers/redis-resp.js';
 import { startRedisProcess } from '../tests/helpers/redis-standalone.js';
 import { sessionIds, sessionInput } from './fixtures.js';
-import { formatOps, printTable } from './lib.js';
+import { callers, formatOps, median, printTable } from './lib.js';
 import { loadLibrary } from './library.js';
 
 const IN_FLIGHT = [1, 16, 64] as const;
@@ -18,19 +18,9 @@ const WORKING_SET = 1000;
 
 type Op = (n: number) => Promise<unknown>;
 
-/** Runs `calls` calls of `op` with `inFlight` callers; returns the elapsed milliseconds. */
-async function slice(op: Op, calls: number, inFlight: number): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  const caller = async () => {
-    while (next < calls) await op(next++ % WORKING_SET);
-  };
-  await Promise.all(Array.from({ length: inFlight }, caller));
-  return performance.now() - started;
-}
-
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+/** One slice: `inFlight` callers until `calls` calls are done; returns the elapsed milliseconds. */
+const slice = (op: Op, calls: number, inFlight: number): Promise<number> =>
+  callers(op, { calls, inFlight, modulo: WORKING_SET });
 
 /** Calls of WAIT the master has run since its statistics were last reset. */
 async function waitCalls(port: number): Promise<number> {

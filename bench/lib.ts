@@ -358,3 +358,28 @@ export async function serverCpuSeconds(client: Redis, thread: 'all' | 'main' = '
     Number(new RegExp(`^${name}${suffix}:([\\d.]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
   return field('used_cpu_user') + field('used_cpu_sys');
 }
+
+/**
+ * Runs `calls` calls of `op` with `inFlight` callers, each awaiting its call before starting the next (a
+ * server with that many requests in flight); the n-th call gets (first + n) % modulo. Returns the elapsed
+ * milliseconds.
+ */
+export async function callers(
+  op: (n: number) => Promise<unknown>,
+  options: { calls: number; inFlight: number; modulo: number; first?: number },
+): Promise<number> {
+  const { calls, inFlight, modulo, first = 0 } = options;
+  let next = 0;
+  const started = performance.now();
+  const caller = async () => {
+    while (next < calls) await op((first + next++) % modulo);
+  };
+  await Promise.all(Array.from({ length: inFlight }, caller));
+  return performance.now() - started;
+}
+
+/** The middle value (the upper one of an even count); NaN for none. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
