@@ -18,6 +18,7 @@ import {
   formatRatio,
   formatUs,
   type GroupSettings,
+  median,
   type Op,
   type PairedCase,
   printFigures,
@@ -417,9 +418,7 @@ async function inFlightCeilings(
     for (let i = 0; i < CEILING_WAVES; i++) await ours.fn();
     const serverUs =
       (((await serverCpuSeconds(client, 'main')) - before) * 1e6) / (CEILING_WAVES * CONCURRENCY);
-    const rounds = [...base.rounds].sort((a, b) => a - b);
-    const baseOpsPerSec = rounds[Math.floor(rounds.length / 2)] ?? base.opsPerSec;
-    ceilings.push({ label, serverUs, baseOpsPerSec, target });
+    ceilings.push({ label, serverUs, baseOpsPerSec: median(base.rounds), target });
   }
   return ceilings;
 }

@@ -47,7 +47,7 @@ export interface RedisAclOptions {
   keyPrefix?: string;
   /** `cluster` adds what ioredis sends to a Cluster. @default 'standalone' (also right for Sentinel) */
   mode?: 'standalone' | 'sentinel' | 'cluster';
-  /** Whether the store uses the `durability` option, which sends `WAIT` after each write. @default false */
+  /** Whether the store uses the `durability` option, which sends `WAIT` after its writes. @default false */
   durability?: boolean;
 }
 

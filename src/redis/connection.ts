@@ -14,6 +14,10 @@ export type RedisClient = Redis | Cluster;
 
 export type ConnectionMode = 'standalone' | 'cluster' | 'sentinel';
 
+/** Whether `client` is a Cluster client (of this or another copy of ioredis). */
+export const isClusterClient = (client: RedisClient): boolean =>
+  (client as { isCluster?: boolean }).isCluster === true;
+
 /** How long close() waits for QUIT on a connection the store created before it drops the socket, in ms. */
 const CLOSE_TIMEOUT_MS = 1000;
 
@@ -52,8 +56,7 @@ function createClient(options: ResolvedRedisStoreOptions): { client: RedisClient
   const base = baseRedisOptions(options.connectTimeoutMs, options.maxReconnectDelayMs);
   switch (target.mode) {
     case 'client': {
-      const isCluster = (target.client as { isCluster?: boolean }).isCluster === true;
-      return { client: target.client, mode: isCluster ? 'cluster' : 'standalone' };
+      return { client: target.client, mode: isClusterClient(target.client) ? 'cluster' : 'standalone' };
     }
     case 'url':
       return { client: new Redis(target.url, { ...base, ...target.redisOptions }), mode: 'standalone' };

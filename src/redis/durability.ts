@@ -10,7 +10,7 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { SessionNotDurableError, SessionValidationError } from '../errors/errors.js';
-import type { RedisClient } from './connection.js';
+import { isClusterClient, type RedisClient } from './connection.js';
 import type { ResolvedRedisStoreOptions } from './options.js';
 import type { PipelineReply, Script, ScriptFn } from './Script.js';
 import { connectionCount, isNoScript } from './send.js';
@@ -160,7 +160,7 @@ export function bindDurable(script: Script, client: RedisClient, durability: Dur
   const withCount = (given: (string | number)[]) =>
     // EVAL and EVALSHA always take the key count; a Script with a fixed count leaves it out of `given`.
     script.numberOfKeys === undefined ? given : [script.numberOfKeys, ...given];
-  if ((client as { isCluster?: boolean }).isCluster === true) {
+  if (isClusterClient(client)) {
     return async (...given) => {
       const args = withCount(given);
       // args[1] is KEYS[1]; every key of a call is in its slot.
@@ -168,7 +168,7 @@ export function bindDurable(script: Script, client: RedisClient, durability: Dur
       return settle(await group.submit(script, args), wrote, durability);
     };
   }
-  const group = groupCommit(client, durability);
+  const group = groupCommit(client, durability, ALL_SLOTS);
   return async (...given) => settle(await group.submit(script, withCount(given)), wrote, durability);
 }
 
@@ -213,12 +213,14 @@ class GroupCommit {
   /** Per script: the connection it last ran on (connectionCount's count then). */
   readonly #loaded = new Map<string, number>();
   readonly #connection: () => number;
+  readonly #cluster: boolean;
 
   constructor(
     private readonly client: RedisClient,
     private readonly durability: Durability,
   ) {
     this.#connection = connectionCount(client);
+    this.#cluster = isClusterClient(client);
   }
 
   submit(script: Script, args: (string | number)[]): Promise<DurableOutcome> {
@@ -245,7 +247,6 @@ class GroupCommit {
 
   /** Sends `group` and settles each of its writes; never rejects. */
   async #commit(group: QueuedWrite[]): Promise<void> {
-    const cluster = (this.client as { isCluster?: boolean }).isCluster === true;
     let again: QueuedWrite[];
     let moved = false;
     try {
@@ -253,8 +254,9 @@ class GroupCommit {
       again = group.filter((write, i) => {
         const outcome = first[i] as DurableOutcome;
         const error = outcome[0][0];
-        if (cluster && isMoved(error)) moved = true;
-        if (isNoScript(error) || (cluster && isMoved(error))) return true;
+        const redirected = this.#cluster && isMoved(error);
+        moved ||= redirected;
+        if (redirected || isNoScript(error)) return true;
         write.resolve(outcome);
         return false;
       });
@@ -299,17 +301,26 @@ class GroupCommit {
   }
 }
 
-/**
- * The group commit of `client` for `durability` (and on a Cluster, for one hash slot): one per connection,
- * setting and slot; a store's durable writes and its history's share it.
- */
-const groups = new WeakMap<RedisClient, Map<string, GroupCommit>>();
+/** The slot key of the one group of a client that is not a Cluster. */
+const ALL_SLOTS = -1;
 
-function groupCommit(client: RedisClient, durability: Durability, slot?: number): GroupCommit {
-  const byDurability = groups.get(client) ?? new Map<string, GroupCommit>();
-  groups.set(client, byDurability);
-  const key = `${durability.replicas}/${durability.timeoutMs}/${slot ?? ''}`;
-  const group = byDurability.get(key) ?? new GroupCommit(client, durability);
-  byDurability.set(key, group);
+/**
+ * The group commit of `client` (on a Cluster, of one hash slot): one per connection and slot; a store's
+ * durable writes and its history's share it. A durable write connection belongs to one store (durability.ts
+ * writeConnectionOptions), so to one `durability`.
+ */
+const groups = new WeakMap<RedisClient, Map<number, GroupCommit>>();
+
+function groupCommit(client: RedisClient, durability: Durability, slot: number): GroupCommit {
+  let bySlot = groups.get(client);
+  if (bySlot === undefined) {
+    bySlot = new Map();
+    groups.set(client, bySlot);
+  }
+  let group = bySlot.get(slot);
+  if (group === undefined) {
+    group = new GroupCommit(client, durability);
+    bySlot.set(slot, group);
+  }
   return group;
 }

@@ -116,7 +116,7 @@ export function connectionCount(client: RedisClient): () => number {
 export function scriptSender(
   send: SendFn,
   script: { sha: string; lua: string; numberOfKeys?: number },
-  connection: () => number = () => 0,
+  connection: () => number,
 ): (...args: (string | number)[]) => Promise<unknown> {
   const { sha, lua, numberOfKeys } = script;
   /** The connection the script last ran on (connection()'s count then); -1 before it ever ran. */
